@@ -1,0 +1,85 @@
+import * as pulumi from "@pulumi/pulumi";
+import { LevelDefinition } from "../levels/types";
+import { renderBrief } from "../plan/brief";
+import { buildPlan } from "../plan/build";
+import { DrillsError } from "../plan/errors";
+import { LevelOptions } from "../plan/options";
+import { LevelPlan } from "../plan/types";
+import { DockerTarget } from "./dockerTarget";
+
+export interface LevelArgs {
+  /** The level to run (levels/<id>.ts). */
+  level: LevelDefinition;
+  /** Validated options (plan/options.ts parseOptions). */
+  options: LevelOptions;
+}
+
+/** Per-node facts a player needs, exported as a stack output. */
+export interface NodeAccess {
+  container: string;
+  access: string;
+  ports: Record<string, string>;
+}
+
+/**
+ * One level: builds the plan from the level's data and renders it on the
+ * chosen target. Outputs the app URL, each node's access command and the
+ * player brief.
+ */
+export class Level extends pulumi.ComponentResource {
+  public readonly plan: LevelPlan;
+  public readonly appUrl: pulumi.Output<string>;
+  public readonly apiUrl: pulumi.Output<string | undefined>;
+  public readonly nodes: pulumi.Output<Record<string, NodeAccess>>;
+  public readonly brief: pulumi.Output<string>;
+
+  constructor(name: string, args: LevelArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Validate before registering anything, so a bad config creates nothing.
+    super("drills:levels:Level", name, {}, (validateLevelArgs(args), opts));
+    this.plan = buildPlan(args.level, args.options);
+
+    let ready: pulumi.Output<unknown>;
+    switch (this.plan.target) {
+      case "docker":
+        ready = new DockerTarget(name, { plan: this.plan }, { parent: this }).ready;
+        break;
+      default:
+        throw new Error(`unreachable: target ${this.plan.target} passed validation`);
+    }
+
+    // Outputs resolve once the target's resources exist.
+    const after = <T>(v: T): pulumi.Output<T> => ready.apply(() => v);
+    this.appUrl = after(this.plan.appUrl);
+    this.apiUrl = after(this.plan.apiUrl);
+    this.nodes = after(nodeAccess(this.plan));
+    this.brief = after(renderBrief(args.level, this.plan));
+
+    this.registerOutputs({ appUrl: this.appUrl, apiUrl: this.apiUrl, nodes: this.nodes, brief: this.brief });
+  }
+}
+
+/** Checks that need the level and options together; throws DrillsError. */
+export function validateLevelArgs(args: LevelArgs): void {
+  if (args.options.level !== args.level.id) {
+    throw new DrillsError(`Options name level "${args.options.level}" but the level given is "${args.level.id}".`);
+  }
+  if (args.options.target === "aws") {
+    throw new DrillsError(
+      'drills:target "aws" is not available yet: this version renders levels on Docker only. ' +
+        "Set drills:target to docker (the default).",
+    );
+  }
+}
+
+export function nodeAccess(plan: LevelPlan): Record<string, NodeAccess> {
+  return Object.fromEntries(
+    plan.nodes.map((n) => [
+      n.role,
+      {
+        container: n.name,
+        access: n.accessCommand,
+        ports: Object.fromEntries(n.ports.map((p) => [p.name, `127.0.0.1:${p.host}`])),
+      },
+    ]),
+  );
+}

@@ -1,0 +1,211 @@
+import Docker from "dockerode";
+import { LABEL_MANAGED, LABEL_STACK } from "../plan/build";
+import { DrillsError } from "../plan/errors";
+import { LevelPlan, NodeSpec } from "../plan/types";
+import { connect, exec } from "./engine";
+import { buildImage, ensureBaseImage, Log } from "./images";
+
+/**
+ * The real-run driver: deploys a level plan on the local Docker engine
+ * without Pulumi, with the same names, labels, limits, ports and
+ * healthchecks as components/dockerTarget.ts.
+ */
+
+export interface UpOptions {
+  log?: Log;
+  /** Remove an existing deployment of the same stack first. */
+  recreate?: boolean;
+}
+
+export interface UpResult {
+  stack: string;
+  appUrl: string;
+  apiUrl?: string;
+  /** Seconds from the first container created to all nodes healthy and actions run. */
+  readySeconds: number;
+  buildSeconds: number;
+}
+
+const NS = 1_000_000_000;
+
+function stackFilter(stack: string): Record<string, string[]> {
+  return { label: [`${LABEL_STACK}=${stack}`] };
+}
+
+export function createOptions(n: NodeSpec, plan: LevelPlan): Docker.ContainerCreateOptions {
+  const ports = Object.fromEntries(n.ports.map((p) => [`${p.internal}/tcp`, [{ HostIp: "127.0.0.1", HostPort: String(p.host) }]]));
+  return {
+    name: n.name,
+    Hostname: n.hostname,
+    Image: n.image.tag,
+    Env: Object.entries(n.env).map(([k, v]) => `${k}=${v}`),
+    Labels: { ...plan.labels, "drills.role": n.role },
+    ExposedPorts: Object.fromEntries(n.ports.map((p) => [`${p.internal}/tcp`, {}])),
+    Healthcheck: {
+      Test: n.healthcheck.command,
+      Interval: n.healthcheck.intervalSeconds * NS,
+      Timeout: n.healthcheck.timeoutSeconds * NS,
+      Retries: n.healthcheck.retries,
+      StartPeriod: n.healthcheck.startPeriodSeconds * NS,
+    },
+    HostConfig: {
+      Memory: n.memoryMiB * 1024 * 1024,
+      MemorySwap: n.memoryMiB * 1024 * 1024,
+      NanoCpus: Math.round(n.cpus * NS),
+      PortBindings: ports,
+      RestartPolicy: { Name: n.restart },
+      Mounts: n.volumes.map((v) => ({ Type: "volume" as const, Source: v.name, Target: v.target })),
+      NetworkMode: plan.networkName,
+    },
+    NetworkingConfig: { EndpointsConfig: { [plan.networkName]: { Aliases: [n.hostname] } } },
+  };
+}
+
+async function waitHealthy(docker: Docker, n: NodeSpec): Promise<void> {
+  const limitMs = (n.healthcheck.startPeriodSeconds + n.healthcheck.retries * n.healthcheck.intervalSeconds) * 1000;
+  const deadline = Date.now() + limitMs;
+  const c = docker.getContainer(n.name);
+  for (;;) {
+    const info = await c.inspect();
+    const health = info.State.Health?.Status;
+    if (health === "healthy") return;
+    if (!info.State.Running || health === "unhealthy" || Date.now() > deadline) {
+      const probe = info.State.Health?.Log?.slice(-1)[0]?.Output?.trim() ?? "";
+      const logs = (await c.logs({ stdout: true, stderr: true, tail: 15 })).toString("utf8");
+      throw new DrillsError(
+        `Node ${n.role} (${n.name}) did not become healthy: state ${info.State.Status}, health ${health ?? "none"}` +
+          `${probe ? `, last probe: ${probe}` : ""}.\nLast log lines:\n${logs}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** What a stack has on the engine, selected by its label. */
+export async function stackResources(docker: Docker, stack: string) {
+  const filters = stackFilter(stack);
+  const [containers, networks, volumes] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listNetworks({ filters }),
+    docker.listVolumes({ filters }),
+  ]);
+  return { containers, networks, volumes: volumes.Volumes ?? [] };
+}
+
+export async function up(plan: LevelPlan, opts: UpOptions = {}): Promise<UpResult> {
+  const log = opts.log ?? (() => undefined);
+  const docker = await connect();
+
+  const existing = await stackResources(docker, plan.stack);
+  if (existing.containers.length + existing.networks.length + existing.volumes.length > 0) {
+    if (!opts.recreate) {
+      throw new DrillsError(
+        `Stack ${plan.stack} already has resources on this engine (${existing.containers.length} containers, ` +
+          `${existing.networks.length} networks, ${existing.volumes.length} volumes). ` +
+          `Run \`drills down ${plan.level}${plan.stack === `level-${plan.level}` ? "" : ` --stack ${plan.stack}`}\` first, or pass --recreate.`,
+      );
+    }
+    await removeStack(docker, plan.stack, log);
+  }
+
+  const buildStart = Date.now();
+  const baseImages = new Set(plan.nodes.map((n) => n.image.buildArgs.BASE_IMAGE).filter((b): b is string => !!b));
+  for (const b of baseImages) await ensureBaseImage(docker, b, log);
+  const seen = new Set<string>();
+  for (const n of plan.nodes) {
+    if (seen.has(n.image.tag)) continue;
+    seen.add(n.image.tag);
+    await buildImage(docker, n.image, log);
+  }
+  const buildSeconds = (Date.now() - buildStart) / 1000;
+
+  const started = Date.now();
+  log(`creating network ${plan.networkName}`);
+  await docker.createNetwork({ Name: plan.networkName, Driver: "bridge", Labels: plan.labels, CheckDuplicate: true });
+  for (const n of plan.nodes) {
+    for (const v of n.volumes) await docker.createVolume({ Name: v.name, Labels: plan.labels });
+  }
+  // Nodes start in plan order; each waits for what it depends on to be healthy.
+  for (const n of plan.nodes) {
+    log(`starting ${n.name}`);
+    const c = await docker.createContainer(createOptions(n, plan));
+    await c.start();
+    await waitHealthy(docker, n);
+    log(`${n.role} healthy`);
+  }
+  for (const a of plan.actions) {
+    const node = plan.nodes.find((n) => n.role === a.node);
+    if (!node) throw new Error(`action ${a.id} targets ${a.node}, which the plan lacks`);
+    log(`action ${a.id}: ${a.description}`);
+    const r = await exec(docker, node.name, ["bash", "-s"], a.script);
+    if (r.code !== 0) {
+      throw new DrillsError(`Action ${a.id} on ${node.name} failed (exit ${r.code}):\n${r.stderr || r.stdout}`);
+    }
+  }
+  return {
+    stack: plan.stack,
+    appUrl: plan.appUrl,
+    apiUrl: plan.apiUrl,
+    readySeconds: (Date.now() - started) / 1000,
+    buildSeconds,
+  };
+}
+
+export interface DownResult {
+  containers: number;
+  networks: number;
+  volumes: number;
+}
+
+async function removeStack(docker: Docker, stack: string, log: Log): Promise<DownResult> {
+  const r = await stackResources(docker, stack);
+  for (const c of r.containers) {
+    log(`removing container ${c.Names[0]?.replace(/^\//, "") ?? c.Id}`);
+    await docker.getContainer(c.Id).remove({ force: true, v: true });
+  }
+  for (const n of r.networks) {
+    log(`removing network ${n.Name}`);
+    await docker.getNetwork(n.Id).remove();
+  }
+  for (const v of r.volumes) {
+    log(`removing volume ${v.Name}`);
+    await docker.getVolume(v.Name).remove({ force: true });
+  }
+  return { containers: r.containers.length, networks: r.networks.length, volumes: r.volumes.length };
+}
+
+/**
+ * Remove everything a stack created, and only that: selection is by the
+ * drills.stack label, so it also cleans up after an interrupted `up`.
+ */
+export async function down(stack: string, log: Log = () => undefined): Promise<DownResult> {
+  const docker = await connect();
+  return removeStack(docker, stack, log);
+}
+
+export interface StackStatus {
+  stack: string;
+  level: string;
+  nodes: Array<{ role: string; container: string; state: string; health: string; ports: string[] }>;
+}
+
+/** Every drills stack on the engine, with each node's state and health. */
+export async function status(): Promise<StackStatus[]> {
+  const docker = await connect();
+  const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`] } });
+  const stacks = new Map<string, StackStatus>();
+  for (const c of list) {
+    const stack = c.Labels[LABEL_STACK] ?? "?";
+    const s = stacks.get(stack) ?? { stack, level: c.Labels["drills.level"] ?? "?", nodes: [] };
+    const health = /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1] ?? "none";
+    s.nodes.push({
+      role: c.Labels["drills.role"] ?? "?",
+      container: c.Names[0]?.replace(/^\//, "") ?? c.Id,
+      state: c.State,
+      health,
+      ports: c.Ports.filter((p) => p.PublicPort).map((p) => `${p.IP}:${p.PublicPort}->${p.PrivatePort}`),
+    });
+    stacks.set(stack, s);
+  }
+  return Array.from(stacks.values()).sort((a, b) => a.stack.localeCompare(b.stack));
+}

@@ -1,0 +1,14 @@
+// Two projects: `unit` (Pulumi mocks, pure functions; seconds) and `docker`
+// (real containers on the local engine; minutes). `npm test` runs both.
+const common = { preset: "ts-jest", testEnvironment: "node" };
+module.exports = {
+  projects: [
+    { ...common, displayName: "unit", testMatch: ["<rootDir>/tests/unit/**/*.test.ts"] },
+    {
+      ...common,
+      displayName: "docker",
+      testMatch: ["<rootDir>/tests/docker/**/*.test.ts"],
+      globalSetup: "<rootDir>/tests/docker/globalSetup.ts",
+    },
+  ],
+};

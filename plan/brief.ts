@@ -1,0 +1,38 @@
+import { LevelDefinition } from "../levels/types";
+import { LevelPlan } from "./types";
+
+/**
+ * The player brief as markdown: how to boot the level, reach the app and
+ * each node, and what users see. Symptoms only, never the cause.
+ */
+export function renderBrief(level: LevelDefinition, plan: LevelPlan): string {
+  const stackFlag = plan.stack === `level-${level.id}` ? "" : ` --stack ${plan.stack}`;
+  const lines: string[] = [
+    `# ${level.title}`,
+    "",
+    level.brief.situation,
+    "",
+    "## Boot it",
+    "",
+    `- Start: \`npx drills up ${level.id}${stackFlag}\` (or \`pulumi up --stack ${plan.stack}\`)`,
+    `- Stop and remove everything: \`npx drills down ${level.id}${stackFlag}\` (or \`pulumi destroy --stack ${plan.stack}\`)`,
+    "",
+    "## Reach the app",
+    "",
+    `- Front end: ${plan.appUrl}`,
+  ];
+  if (plan.apiUrl) lines.push(`- API: ${plan.apiUrl}`);
+  lines.push("", "## Reach each node", "", "| node | shell | published on this machine |", "| --- | --- | --- |");
+  for (const n of plan.nodes) {
+    const ports = n.ports.map((p) => `127.0.0.1:${p.host} -> ${p.internal} (${p.name})`).join(", ");
+    lines.push(`| ${n.role} | \`${n.accessCommand}\` | ${ports} |`);
+  }
+  lines.push("", "## What users see", "", ...level.brief.symptoms.map((s) => `- ${s}`));
+  lines.push("", "## Objectives", "", ...level.objectives.map((o, i) => `${i + 1}. ${o}`));
+  lines.push(
+    "",
+    "When you are done, write an incident report (what users saw, when, impact) and a postmortem (cause, fix, what prevents it next time).",
+    "",
+  );
+  return lines.join("\n");
+}

@@ -1,0 +1,111 @@
+/**
+ * The level plan: pure data describing everything a level needs. It is made
+ * once (plan/build.ts) and rendered by every target: the Pulumi Docker
+ * component, the real-run driver, later the AWS component. A field that a
+ * renderer ignores is a bug, so renderers are tested field by field.
+ */
+
+/** The three node roles. Each has one provisioning script in roles/<role>/. */
+export type Role = "proxy" | "backend" | "datastore";
+export const ROLES: readonly Role[] = ["datastore", "backend", "proxy"];
+
+/** Datastore engines: PostgreSQL 15 or MariaDB 10.11, both from Debian 12. */
+export type Engine = "postgres" | "mysql";
+export const ENGINES: readonly Engine[] = ["postgres", "mysql"];
+
+/** Where a level is provisioned. */
+export type Target = "docker" | "aws";
+export const TARGETS: readonly Target[] = ["docker", "aws"];
+
+/** How much data the datastore image is built with. */
+export interface SeedSize {
+  users: number;
+  invoices: number;
+}
+
+/** A role image, tagged by a hash of everything its build reads. */
+export interface ImageSpec {
+  role: Role;
+  /** drills/<role>:<hash>; unchanged inputs give the same tag, so no rebuild. */
+  tag: string;
+  /** Build context, relative to the repository root ("." = the root). */
+  context: string;
+  /** Dockerfile, relative to the repository root. */
+  dockerfile: string;
+  buildArgs: Record<string, string>;
+  /** Repository-relative files the build reads (hashed into the tag). */
+  inputs: string[];
+}
+
+/** A port published on 127.0.0.1 only: players and tests reach nodes there. */
+export interface PortSpec {
+  name: string;
+  internal: number;
+  /** Host port on 127.0.0.1, derived from the stack so levels run side by side. */
+  host: number;
+}
+
+/** A named volume owned by the level (labelled, removed on down). */
+export interface VolumeSpec {
+  name: string;
+  target: string;
+}
+
+export interface HealthcheckSpec {
+  /** Exec form, as Docker's HEALTHCHECK CMD takes it. */
+  command: string[];
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  retries: number;
+  startPeriodSeconds: number;
+}
+
+export interface NodeSpec {
+  role: Role;
+  /** Container name (Docker) or Name tag (AWS): <prefix>-<role>. */
+  name: string;
+  /** Hostname inside the level network; other nodes reach it by this name. */
+  hostname: string;
+  image: ImageSpec;
+  env: Record<string, string>;
+  ports: PortSpec[];
+  volumes: VolumeSpec[];
+  /** Hard memory limit. */
+  memoryMiB: number;
+  /** CPU limit in cores (fractions allowed). */
+  cpus: number;
+  restart: "no" | "on-failure" | "unless-stopped" | "always";
+  healthcheck: HealthcheckSpec;
+  /** Nodes that must be healthy before this one starts. */
+  dependsOn: Role[];
+  /** The command a player runs to get a shell on this node. */
+  accessCommand: string;
+}
+
+/** A script run on a node after every node is healthy (fault actions). */
+export interface ActionSpec {
+  id: string;
+  node: Role;
+  description: string;
+  /** Bash script run as root on the node (docker exec, or SSH on AWS). */
+  script: string;
+}
+
+export interface LevelPlan {
+  level: string;
+  title: string;
+  stack: string;
+  target: Target;
+  engine: Engine;
+  /** Prefix of every resource name: drills-<stack>. */
+  prefix: string;
+  /** Put on every container, network and volume; `down` selects by them. */
+  labels: Record<string, string>;
+  networkName: string;
+  nodes: NodeSpec[];
+  actions: ActionSpec[];
+  /** The front end as a player opens it. */
+  appUrl: string;
+  /** The API's own origin, when it differs from appUrl's. */
+  apiUrl?: string;
+}
