@@ -2,6 +2,7 @@
 // (real containers on the local engine; minutes). `npm test` runs both.
 const common = { preset: "ts-jest", testEnvironment: "node" };
 module.exports = {
+  reporters: ["default", "<rootDir>/tests/summaryReporter.js"],
   projects: [
     { ...common, displayName: "unit", testMatch: ["<rootDir>/tests/unit/**/*.test.ts"] },
     {

@@ -1,9 +1,10 @@
 import { Command, CommanderError, Option } from "commander";
 import { nodeAccess } from "../components/level";
+import * as game from "../driver/game";
 import * as driver from "../driver/level";
 import { LEVELS } from "../levels";
 import { renderBrief } from "../plan/brief";
-import { isDrillsError } from "../plan/errors";
+import { DrillsError, isDrillsError } from "../plan/errors";
 import { LevelFlags, planFor } from "./plan";
 
 const out = (s: string): void => {
@@ -75,6 +76,42 @@ export function program(): Command {
       out(`${plan.stack}: removed ${r.containers} containers, ${r.networks} networks, ${r.volumes} volumes`);
     },
   );
+
+  levelOptions(p.command("check <level>").description("decide whether the running level is fixed: OK (exit 0) or NO with reasons (exit 1)"))
+    .option("--json", "print the verdict as JSON")
+    .action(async (id: string, o: LevelFlags & { json?: boolean }) => {
+      const { level, plan } = planFor(id, o);
+      const r = await game.check(level, plan);
+      if (o.json) out(JSON.stringify(r, null, 2));
+      else {
+        out(r.ok ? `OK: ${id} is fixed` : `NO: ${id} is not fixed yet`);
+        for (const reason of r.reasons) out(`  - ${reason}`);
+      }
+      process.exitCode = r.ok ? 0 : 1;
+    });
+
+  p.command("hint <level> [n]")
+    .description("show hint n of a level (default 1); the last hint is the solution")
+    .action((id: string, n: string | undefined) => {
+      const { level } = planFor(id, {});
+      const count = level.hints.length;
+      const i = n === undefined ? 1 : Number(n);
+      if (!Number.isInteger(i) || i < 1 || i > count) {
+        throw new DrillsError(`Hint "${n}" does not exist for ${id}: give a number from 1 to ${count}.`);
+      }
+      out(`Hint ${i} of ${count}${i === count ? " (the solution)" : ""}: ${level.hints[i - 1]}`);
+      if (i < count) out(`More: drills hint ${id} ${i + 1}`);
+    });
+
+  levelOptions(p.command("solve <level>").description("instructors: apply the level's reference solution, then check"))
+    .action(async (id: string, o: LevelFlags) => {
+      const { level, plan } = planFor(id, o);
+      await game.solve(level, plan, (l) => info(`  ${l}`));
+      const r = await game.check(level, plan);
+      out(r.ok ? `solved: ${id} checks OK` : `NO: the reference solution did not fix ${id}`);
+      for (const reason of r.reasons) out(`  - ${reason}`);
+      process.exitCode = r.ok ? 0 : 1;
+    });
 
   p.command("status")
     .description("show every drills stack on the local Docker engine")

@@ -2,6 +2,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
+import { volumeDriverOpts } from "../plan/build";
 import { repoRoot } from "../plan/repo";
 import { LevelPlan, NodeSpec, Role } from "../plan/types";
 
@@ -57,7 +58,6 @@ export class DockerTarget extends pulumi.ComponentResource {
               context: path.join(root, n.image.context),
               dockerfile: path.join(root, n.image.dockerfile),
               args: n.image.buildArgs,
-              platform: "linux/amd64",
             },
           },
           { parent: this },
@@ -68,7 +68,11 @@ export class DockerTarget extends pulumi.ComponentResource {
     const byRole = new Map<Role, docker.Container>();
     for (const n of plan.nodes) {
       const volumes = n.volumes.map(
-        (v) => new docker.Volume(`${name}-${v.name.replace(`${plan.prefix}-`, "")}-volume`, { name: v.name, labels }, { parent: this }),
+        (v) => new docker.Volume(
+          `${name}-${v.name.replace(`${plan.prefix}-`, "")}-volume`,
+          { name: v.name, labels, driverOpts: volumeDriverOpts(v) },
+          { parent: this },
+        ),
       );
       const deps = n.dependsOn.map((r) => {
         const d = byRole.get(r);

@@ -1,7 +1,7 @@
 import Docker from "dockerode";
-import { LABEL_MANAGED, LABEL_STACK } from "../plan/build";
+import { LABEL_MANAGED, LABEL_STACK, volumeDriverOpts } from "../plan/build";
 import { DrillsError } from "../plan/errors";
-import { LevelPlan, NodeSpec } from "../plan/types";
+import { ActionSpec, LevelPlan, NodeSpec } from "../plan/types";
 import { connect, exec } from "./engine";
 import { buildImage, ensureBaseImage, Log } from "./images";
 
@@ -123,7 +123,7 @@ export async function up(plan: LevelPlan, opts: UpOptions = {}): Promise<UpResul
   log(`creating network ${plan.networkName}`);
   await docker.createNetwork({ Name: plan.networkName, Driver: "bridge", Labels: plan.labels, CheckDuplicate: true });
   for (const n of plan.nodes) {
-    for (const v of n.volumes) await docker.createVolume({ Name: v.name, Labels: plan.labels });
+    for (const v of n.volumes) await docker.createVolume({ Name: v.name, Labels: plan.labels, DriverOpts: volumeDriverOpts(v) });
   }
   // Nodes start in plan order; each waits for what it depends on to be healthy.
   for (const n of plan.nodes) {
@@ -133,15 +133,7 @@ export async function up(plan: LevelPlan, opts: UpOptions = {}): Promise<UpResul
     await waitHealthy(docker, n);
     log(`${n.role} healthy`);
   }
-  for (const a of plan.actions) {
-    const node = plan.nodes.find((n) => n.role === a.node);
-    if (!node) throw new Error(`action ${a.id} targets ${a.node}, which the plan lacks`);
-    log(`action ${a.id}: ${a.description}`);
-    const r = await exec(docker, node.name, ["bash", "-s"], a.script);
-    if (r.code !== 0) {
-      throw new DrillsError(`Action ${a.id} on ${node.name} failed (exit ${r.code}):\n${r.stderr || r.stdout}`);
-    }
-  }
+  await runActions(docker, plan, plan.actions, log);
   return {
     stack: plan.stack,
     appUrl: plan.appUrl,
@@ -149,6 +141,33 @@ export async function up(plan: LevelPlan, opts: UpOptions = {}): Promise<UpResul
     readySeconds: (Date.now() - started) / 1000,
     buildSeconds,
   };
+}
+
+/** Run scripts on nodes in order (fault actions at up, reference solutions at solve). */
+export async function runActions(docker: Docker, plan: LevelPlan, actions: ActionSpec[], log: Log): Promise<void> {
+  for (const a of actions) {
+    const node = plan.nodes.find((n) => n.role === a.node);
+    if (!node) throw new Error(`action ${a.id} targets ${a.node}, which the plan lacks`);
+    log(`${a.id}: ${a.description}`);
+    const r = await exec(docker, node.name, ["bash", "-s"], a.script);
+    if (r.code !== 0) {
+      throw new DrillsError(`Action ${a.id} on ${node.name} failed (exit ${r.code}):\n${r.stderr || r.stdout}`);
+    }
+  }
+}
+
+/** Fail clearly when the stack is not (fully) running. */
+export async function requireRunning(docker: Docker, plan: LevelPlan): Promise<void> {
+  const r = await stackResources(docker, plan.stack);
+  const running = new Set(r.containers.filter((c) => c.State === "running").map((c) => c.Names[0]?.replace(/^\//, "")));
+  const missing = plan.nodes.filter((n) => !running.has(n.name)).map((n) => n.role);
+  if (missing.length > 0) {
+    const flag = plan.stack === `level-${plan.level}` ? "" : ` --stack ${plan.stack}`;
+    throw new DrillsError(
+      `Level ${plan.level} is not running on this engine (stack ${plan.stack}; not running: ${missing.join(", ")}). ` +
+        `Start it with \`drills up ${plan.level}${flag}\`.`,
+    );
+  }
 }
 
 export interface DownResult {

@@ -1,16 +1,82 @@
-import { ActionSpec, LevelPlan } from "../plan/types";
+import { ActionSpec, LevelPlan, Role } from "../plan/types";
+
+/** What a running level offers to probes and checks, on any target. */
+export interface CheckContext {
+  plan: LevelPlan;
+  /** Run a bash script as root on a node. */
+  exec(role: Role, script: string): Promise<ExecResult>;
+  /** An HTTP request with its latency; never throws (errors land in `error`). */
+  http(url: string, init?: HttpInit): Promise<HttpResult>;
+  /** A query on the level's datastore as the app's user. */
+  sql(query: string, params?: unknown[]): Promise<Array<Record<string, unknown>>>;
+  /** Open the front end in a real headless browser and report each section. */
+  browser(): Promise<BrowserResult>;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface HttpInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Give up after this long (default 10 s); a timeout is reported, not thrown. */
+  timeoutMs?: number;
+}
+
+export interface HttpResult {
+  status: number;
+  ms: number;
+  headers: Record<string, string>;
+  text: string;
+  /** Set when no response came (refused, timed out). */
+  error?: string;
+}
+
+/** Per front-end section: "loaded", "error" or "timeout", plus the page's messages. */
+export interface BrowserResult {
+  sections: Record<string, string>;
+  messages: string[];
+}
+
+/** The verdict of a check: fixed or not, with reasons a player can act on. */
+export interface CheckResult {
+  ok: boolean;
+  reasons: string[];
+  /** Measured figures (latencies, free space), printed by tests and the CLI. */
+  figures: Record<string, number | string>;
+}
+
+/** Whether a fault's symptom is present right now. */
+export interface ProbeResult {
+  present: boolean;
+  summary: string;
+  figures: Record<string, number | string>;
+}
 
 /**
- * A fault is a small module that breaks a healthy level in one way: a pure
- * patch of the plan (env, limits, volumes) plus actions run on a node once
- * every node is healthy. Levels list faults; they are applied in order.
+ * A fault is a small module, `(params) => Fault`, that breaks a healthy level
+ * in one way: a pure patch of the plan, actions run once every node is
+ * healthy, a symptom probe, a check that decides "fixed", and a reference
+ * solution. Levels list faults; they apply in order and compose.
  */
 export interface Fault {
   id: string;
   /** One line for instructors; never shown to players. */
   description: string;
+  /** What the fault promises not to touch or exceed (shown by `drills faults`). */
+  bounds: string[];
   /** Pure: returns a new plan, never mutates its argument. */
   patch?: (plan: LevelPlan) => LevelPlan;
-  /** Scripts run after readiness, in order. */
-  actions?: ActionSpec[];
+  /** Scripts run after readiness, in order (the break itself). */
+  actions?: (plan: LevelPlan) => ActionSpec[];
+  /** Is the symptom there? Used by tests to prove a level is really broken. */
+  probe: (ctx: CheckContext) => Promise<ProbeResult>;
+  /** Is it fixed? ok only when every condition holds; reasons say which failed. */
+  check: (ctx: CheckContext) => Promise<CheckResult>;
+  /** Reference solution: scripts an instructor's `drills solve` runs. */
+  solution: (plan: LevelPlan) => ActionSpec[];
 }

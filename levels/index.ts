@@ -1,11 +1,23 @@
 import { DrillsError } from "../plan/errors";
+import { badCorsLevel } from "./badCors";
 import { baseline } from "./baseline";
+import { corsAndFullDiskLevel } from "./corsAndFullDisk";
+import { diskFullLevel } from "./diskFull";
+import { lockedMigrationLevel } from "./lockedMigration";
+import { missingIndexLevel } from "./missingIndex";
 import { LevelDefinition } from "./types";
 
 export { LevelDefinition } from "./types";
 
-/** Every level, by id. Add a level: write levels/<id>.ts and list it here. */
-export const LEVELS: readonly LevelDefinition[] = [baseline];
+/** Every level, by id. Add a level: write levels/<id>.ts, list it here, add stacks/Pulumi.level-<id>.yaml. */
+export const LEVELS: readonly LevelDefinition[] = [
+  baseline,
+  missingIndexLevel,
+  lockedMigrationLevel,
+  badCorsLevel,
+  diskFullLevel,
+  corsAndFullDiskLevel,
+];
 
 export function levelIds(): string[] {
   return LEVELS.map((l) => l.id);

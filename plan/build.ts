@@ -3,7 +3,7 @@ import { applyFaults } from "../faults";
 import { LevelDefinition } from "../levels/types";
 import { LevelOptions, PORTS_PER_STACK } from "./options";
 import { roleImage } from "./images";
-import { Engine, HealthcheckSpec, LevelPlan, NodeSpec, Role, SeedSize } from "./types";
+import { Engine, HealthcheckSpec, LevelPlan, NodeSpec, Role, SeedSize, VolumeSpec } from "./types";
 
 /** Label keys on every resource a level creates; `down` selects by them. */
 export const LABEL_MANAGED = "drills.managed";
@@ -127,4 +127,12 @@ export function nodeOf(plan: LevelPlan, role: Role): NodeSpec {
   const n = plan.nodes.find((x) => x.role === role);
   if (!n) throw new Error(`plan ${plan.stack} has no ${role} node`);
   return n;
+}
+
+/**
+ * Docker volume driver options: a capped volume is a size-limited tmpfs, so
+ * whatever fills it is bounded by the cap and lives inside the node's memory limit.
+ */
+export function volumeDriverOpts(v: VolumeSpec): Record<string, string> | undefined {
+  return v.sizeMiB ? { type: "tmpfs", device: "tmpfs", o: `size=${v.sizeMiB}m,mode=1777` } : undefined;
 }

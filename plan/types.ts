@@ -49,6 +49,11 @@ export interface PortSpec {
 export interface VolumeSpec {
   name: string;
   target: string;
+  /**
+   * Cap in MiB: the volume is a size-limited tmpfs owned by the level, so a
+   * fault that fills it can never fill the host's disk. Unset: a plain volume.
+   */
+  sizeMiB?: number;
 }
 
 export interface HealthcheckSpec {

@@ -1,0 +1,59 @@
+import Docker from "dockerode";
+import { CheckContext, ExecResult, HttpInit, HttpResult } from "../faults/types";
+import { DB_CREDENTIALS, nodeOf } from "../plan/build";
+import { LevelPlan, Role } from "../plan/types";
+import { loadApp } from "./browser";
+import { exec } from "./engine";
+
+/** Time-boxed HTTP with latency; failures come back as data, not exceptions. */
+export async function http(url: string, init: HttpInit = {}): Promise<HttpResult> {
+  const started = performance.now();
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), init.timeoutMs ?? 10_000);
+  try {
+    const res = await fetch(url, { method: init.method, headers: init.headers, body: init.body, signal: ctl.signal });
+    const text = await res.text();
+    return { status: res.status, ms: performance.now() - started, headers: Object.fromEntries(res.headers.entries()), text };
+  } catch (e) {
+    const err = e as Error;
+    const error = err.name === "AbortError" ? `no answer within ${init.timeoutMs ?? 10_000} ms` : err.message;
+    return { status: 0, ms: performance.now() - started, headers: {}, text: "", error };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** SQL as the app's user through the datastore's published 127.0.0.1 port. */
+export async function sql(plan: LevelPlan, query: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> {
+  const port = nodeOf(plan, "datastore").ports[0].host;
+  const { user, password, database } = DB_CREDENTIALS;
+  if (plan.engine === "postgres") {
+    const { Client } = await import("pg");
+    const c = new Client({ host: "127.0.0.1", port, user, password, database, connectionTimeoutMillis: 5000, statement_timeout: 10_000 });
+    await c.connect();
+    try {
+      return (await c.query(query, params)).rows as Array<Record<string, unknown>>;
+    } finally {
+      await c.end();
+    }
+  }
+  const mysql = await import("mysql2/promise");
+  const c = await mysql.createConnection({ host: "127.0.0.1", port, user, password, database, connectTimeout: 5000 });
+  try {
+    const [rows] = await c.query({ sql: query, values: params, timeout: 10_000 });
+    return rows as Array<Record<string, unknown>>;
+  } finally {
+    await c.end();
+  }
+}
+
+/** Probes and checks for a level running on the local Docker engine. */
+export function dockerContext(docker: Docker, plan: LevelPlan): CheckContext {
+  return {
+    plan,
+    exec: (role: Role, script: string): Promise<ExecResult> => exec(docker, nodeOf(plan, role).name, ["bash", "-s"], script),
+    http,
+    sql: (q, p) => sql(plan, q, p),
+    browser: () => loadApp(plan.appUrl),
+  };
+}

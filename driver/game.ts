@@ -1,0 +1,29 @@
+import { CheckResult, ProbeResult } from "../faults/types";
+import { LevelDefinition } from "../levels/types";
+import { checkLevel, probeLevel, solutionActions } from "../levels/verdict";
+import { LevelPlan } from "../plan/types";
+import { dockerContext } from "./context";
+import { connect } from "./engine";
+import { Log } from "./images";
+import { requireRunning, runActions } from "./level";
+
+/** Check a running level on the local engine: fixed or not, with reasons. */
+export async function check(level: LevelDefinition, plan: LevelPlan): Promise<CheckResult> {
+  const docker = await connect();
+  await requireRunning(docker, plan);
+  return checkLevel(level, dockerContext(docker, plan));
+}
+
+/** Each fault's symptom on a running level. */
+export async function probe(level: LevelDefinition, plan: LevelPlan): Promise<Record<string, ProbeResult>> {
+  const docker = await connect();
+  await requireRunning(docker, plan);
+  return probeLevel(level, dockerContext(docker, plan));
+}
+
+/** Apply the level's reference solution (instructors and CI). */
+export async function solve(level: LevelDefinition, plan: LevelPlan, log: Log = () => undefined): Promise<void> {
+  const docker = await connect();
+  await requireRunning(docker, plan);
+  await runActions(docker, plan, solutionActions(level, plan), log);
+}

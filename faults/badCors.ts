@@ -1,0 +1,82 @@
+import { hostPort, setEnv } from "../plan/patch";
+import { LevelPlan } from "../plan/types";
+import { stringParam } from "./params";
+import { CheckContext, Fault } from "./types";
+
+export interface BadCorsParams {
+  /**
+   * The origin the backend wrongly allows. Default: the app's own origin
+   * spelled with localhost instead of 127.0.0.1, the classic mix-up.
+   */
+  allowedOrigin?: string;
+}
+
+/** scheme://host:port of a URL. */
+export const originOf = (url: string): string => new URL(url).origin;
+
+function apiBase(plan: LevelPlan): string {
+  return `http://127.0.0.1:${hostPort(plan, "backend")}`;
+}
+
+async function browserLoads(ctx: CheckContext): Promise<{ failed: string[]; sections: Record<string, string>; messages: string[] }> {
+  const b = await ctx.browser();
+  const failed = Object.entries(b.sections)
+    .filter(([, s]) => s !== "loaded")
+    .map(([id, s]) => `${id}: ${s}`);
+  return { failed, sections: b.sections, messages: b.messages };
+}
+
+/**
+ * The front end calls the API on its own origin (the backend's port), and the
+ * backend allows the wrong origin: a real browser blocks every API call,
+ * while curl and the API itself look fine.
+ */
+export function badCors(params: BadCorsParams = {}): Fault {
+  const id = "bad-cors";
+  const wrongFor = (plan: LevelPlan): string =>
+    stringParam(id, "allowedOrigin", params.allowedOrigin, `http://localhost:${hostPort(plan, "proxy")}`, /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/, "an origin like http://host:port");
+  return {
+    id,
+    description: "The API is on its own origin and the backend's CORS_ORIGIN names the wrong one.",
+    bounds: ["Changes two settings of the level's own nodes (proxy API_BASE, backend CORS_ORIGIN)."],
+    patch: (plan) => {
+      const api = apiBase(plan);
+      const wrong = wrongFor(plan);
+      const withEnv = setEnv(setEnv(plan, "proxy", { API_BASE: api }), "backend", { CORS_ORIGIN: wrong });
+      return { ...withEnv, apiUrl: `${api}/` };
+    },
+    probe: async (ctx) => {
+      const b = await browserLoads(ctx);
+      return {
+        present: b.failed.length > 0,
+        summary: b.failed.length ? `in the browser: ${b.failed.join(", ")}` : "every section loads in the browser",
+        figures: { failedSections: b.failed.length },
+      };
+    },
+    check: async (ctx) => {
+      const reasons: string[] = [];
+      const app = originOf(ctx.plan.appUrl);
+      const b = await browserLoads(ctx);
+      if (b.failed.length) reasons.push(`In a real browser the page still fails to load data (${b.failed.join(", ")}).`);
+      const r = await ctx.http(`${ctx.plan.apiUrl ?? ctx.plan.appUrl}api/users`, { headers: { Origin: app }, timeoutMs: 5000 });
+      const acao = r.headers["access-control-allow-origin"];
+      if (r.status !== 200) reasons.push(`The API did not answer a request from ${app} (${r.error ?? r.status}).`);
+      else if (acao !== app && acao !== "*") reasons.push(`The API answers ${app} with Access-Control-Allow-Origin: ${acao ?? "(none)"}.`);
+      return { ok: reasons.length === 0, reasons, figures: { failedSections: b.failed.length, allowOrigin: acao ?? "" } };
+    },
+    solution: (plan) => [
+      {
+        id: `${id}-allow`,
+        node: "backend",
+        description: "allow the app's origin and restart the backend",
+        script: [
+          "set -euo pipefail",
+          `sed -i "s|^CORS_ORIGIN=.*|CORS_ORIGIN='${originOf(plan.appUrl)}'|" /etc/drills/backend.env`,
+          "supervisorctl restart backend >/dev/null",
+          "for _ in $(seq 1 100); do curl -fsS -m 2 http://127.0.0.1:3000/api/health >/dev/null 2>&1 && exit 0; sleep 0.1; done",
+          'echo "backend did not answer after restart" >&2; exit 1',
+        ].join("\n"),
+      },
+    ],
+  };
+}

@@ -1,0 +1,32 @@
+import { badCors } from "../faults/badCors";
+import { LevelDefinition } from "./types";
+
+export const badCorsLevel: LevelDefinition = {
+  id: "bad-cors",
+  title: "Bad CORS: the page loads, the data does not",
+  summary: "The front end shows errors everywhere in a browser, yet the API answers curl fine.",
+  engine: "postgres",
+  seed: { users: 50, invoices: 20000 },
+  faults: [badCors()],
+  brief: {
+    situation:
+      "The API was moved to its own origin this week. Since the change went live, users see an empty app. " +
+      "The API team says their service is up and answering.",
+    symptoms: [
+      "In the browser every section says it could not load (users, invoices, uploads).",
+      "`curl` against the API works and returns data.",
+      "No errors in the backend's log for those requests.",
+    ],
+  },
+  objectives: [
+    "Reproduce the failure in a browser and find the exact error the browser reports.",
+    "Fix the configuration so the front end works again; keep the API on its own origin.",
+    "Run `drills check bad-cors`.",
+  ],
+  hints: [
+    "Open the app in a browser with the developer tools' console and network tab open. What does the console say about the API requests?",
+    "Compare the request's `Origin` header with the response's `Access-Control-Allow-Origin`: `curl -si -H 'Origin: <app origin>' <api>/api/users | grep -i access-control`.",
+    "The backend reads its settings from /etc/drills/backend.env; after editing, `supervisorctl restart backend`.",
+    "Solution: set CORS_ORIGIN in /etc/drills/backend.env to the app's exact origin (scheme, host and port as the browser shows it, e.g. http://127.0.0.1:PORT), then `supervisorctl restart backend`.",
+  ],
+};

@@ -1,0 +1,32 @@
+import { missingIndex } from "../faults/missingIndex";
+import { LevelDefinition } from "./types";
+
+export const missingIndexLevel: LevelDefinition = {
+  id: "missing-index",
+  title: "Missing index: the invoice search crawls",
+  summary: "Invoice search by customer takes seconds instead of milliseconds.",
+  engine: "postgres",
+  seed: { users: 50, invoices: 3_000_000 },
+  faults: [missingIndex()],
+  brief: {
+    situation:
+      "Finance says the invoice search became unusable after last night's maintenance window. " +
+      "Nothing was deployed to the app.",
+    symptoms: [
+      "Searching invoices for a customer takes seconds; it used to be instant.",
+      "The rest of the app (users, uploads) feels normal.",
+      "No errors are shown; the page is just slow.",
+    ],
+  },
+  objectives: [
+    "Find where the time goes: proxy, backend or datastore. Prove it with a measurement.",
+    "Fix it so the customer search is fast again without changing the app's code.",
+    "Run `drills check missing-index`.",
+  ],
+  hints: [
+    "Time the API call itself: `curl -s -o /dev/null -w '%{time_total}\\n' '<app>/api/invoices?customer=customer-0042'`. Is the backend slow, or what it waits on?",
+    "On the datastore, `psql -U drills -h 127.0.0.1 drills` and run the search query under `EXPLAIN ANALYZE`. What kind of scan do you see, and how many rows does it read?",
+    "Compare the indexes on invoices (`\\d invoices`) with the migrations in /opt/drills/migrations on the backend: one is missing.",
+    "Solution: `CREATE INDEX idx_invoices_customer ON invoices (customer); ANALYZE invoices;` then EXPLAIN shows an index scan and the search takes milliseconds.",
+  ],
+};

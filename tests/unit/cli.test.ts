@@ -1,0 +1,61 @@
+import { main } from "../../cli/main";
+
+/** Run the CLI in-process, capturing what it prints and its exit code. */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const o = jest.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
+  const e = jest.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
+  process.exitCode = 0;
+  try {
+    await main(["node", "drills", ...args]);
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { code, stdout, stderr };
+}
+
+const noStackTrace = (s: string) => expect(s).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
+
+describe("drills CLI", () => {
+  it("lists levels with one-line descriptions, and as JSON", async () => {
+    const text = await cli("list");
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^baseline\s+The sample app healthy/m);
+    const json = JSON.parse((await cli("list", "--json")).stdout) as Array<{ id: string; summary: string }>;
+    expect(json.map((l) => l.id)).toContain("baseline");
+  });
+
+  it("prints the brief", async () => {
+    const r = await cli("brief", "baseline");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("docker exec -it drills-level-baseline-proxy bash");
+  });
+
+  it.each([
+    [["up", "nope"], /Unknown level "nope"\. Valid levels: baseline/],
+    [["down", "nope"], /Unknown level "nope"/],
+    [["up", "baseline", "--seed-invoices", "lots"], /Invalid drills:seedInvoices "lots": it must be a whole number from 0 to 10000000/],
+    [["up", "baseline", "--base-port", "99999"], /Invalid drills:basePort "99999"/],
+    [["up", "baseline", "--stack", "Bad Stack"], /Invalid stack name "Bad Stack"/],
+  ])("rejects %p with one clear paragraph and exit 1", async (args, message) => {
+    const r = await cli(...(args as string[]));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(message as RegExp);
+    expect(r.stderr.startsWith("drills: ")).toBe(true);
+    noStackTrace(r.stderr);
+  });
+
+  it("rejects an unknown command and a missing argument with usage, exit 1", async () => {
+    const a = await cli("launch", "baseline");
+    expect(a.code).toBe(1);
+    expect(a.stderr).toMatch(/unknown command 'launch'/);
+    const b = await cli("up");
+    expect(b.code).toBe(1);
+    expect(b.stderr).toMatch(/missing required argument 'level'/);
+    noStackTrace(a.stderr + b.stderr);
+  });
+});

@@ -1,0 +1,160 @@
+import * as pulumi from "@pulumi/pulumi";
+
+interface Created {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+const created: Created[] = [];
+/** Resource options as the component passed them (dependsOn), by resource name. */
+const optsByName = new Map<string, pulumi.ResourceOptions>();
+
+pulumi.runtime.setMocks(
+  {
+    newResource: (args: pulumi.runtime.MockResourceArgs) => {
+      created.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
+      return { id: `${args.name}-id`, state: args.inputs };
+    },
+    call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
+  },
+  "drills",
+  "unit",
+  false,
+);
+
+import { Level } from "../../components/level";
+import { badCors } from "../../faults/badCors";
+import { diskFull } from "../../faults/diskFull";
+import { lockedMigration } from "../../faults/lockedMigration";
+import { missingIndex } from "../../faults/missingIndex";
+import { Fault } from "../../faults/types";
+import { getLevel, LEVELS } from "../../levels";
+import { LevelDefinition } from "../../levels/types";
+import { buildPlan, derivePort } from "../../plan/build";
+import { DrillsError } from "../../plan/errors";
+import { parseOptions } from "../../plan/options";
+import { setEnv } from "../../plan/patch";
+
+const value = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply(resolve));
+
+async function render(level: LevelDefinition, stack: string): Promise<Created[]> {
+  const start = created.length;
+  const options = parseOptions({ level: level.id, stack }, LEVELS.map((l) => l.id));
+  const l = new Level(stack, { level, options }, {
+    transformations: [
+      (a) => {
+        optsByName.set(a.name, a.opts);
+        return undefined;
+      },
+    ],
+  });
+  await value(l.brief);
+  return created.slice(start);
+}
+
+const ofType = (list: Created[], type: string) => list.filter((c) => c.type === type);
+const container = (list: Created[], role: string) =>
+  ofType(list, "docker:index/container:Container").find((c) => String(c.inputs.name).endsWith(`-${role}`))!.inputs;
+
+describe("every level renders on the docker target", () => {
+  it.each(LEVELS.map((l) => [l.id]))("%s: three containers, fault actions as docker exec after every node", async (id) => {
+    const level = getLevel(id);
+    const stack = `u-${id}`;
+    const res = await render(level, stack);
+    expect(ofType(res, "docker:index/container:Container")).toHaveLength(3);
+    const plan = buildPlan(level, parseOptions({ level: id, stack }, LEVELS.map((l) => l.id)));
+    const cmds = ofType(res, "command:local:Command");
+    expect(cmds.map((c) => c.name)).toEqual(plan.actions.map((a) => `${stack}-action-${a.id}`));
+    cmds.forEach((c, i) => {
+      const action = plan.actions[i];
+      const node = plan.nodes.find((n) => n.role === action.node)!;
+      expect(c.inputs.create).toBe(`docker exec -i ${node.name} bash -s`);
+      expect(c.inputs.stdin).toBe(action.script);
+      // Ordered: the first waits for every container, each later one for the one before.
+      const deps = (optsByName.get(c.name)?.dependsOn ?? []) as pulumi.Resource[];
+      expect(deps).toHaveLength(i === 0 ? 3 : 1);
+    });
+  });
+});
+
+describe("fault patches and actions", () => {
+  it("missing-index drops the index on the datastore and bakes 3 M invoices", async () => {
+    const res = await render(getLevel("missing-index"), "u2-missing-index");
+    const ds = ofType(res, "docker:index/image:Image").find((i) => String(i.inputs.imageName).startsWith("drills/datastore"))!;
+    expect((ds.inputs.build as { args: Record<string, string> }).args.SEED_INVOICES).toBe("3000000");
+    const cmd = ofType(res, "command:local:Command")[0];
+    expect(cmd.inputs.create).toBe("docker exec -i drills-u2-missing-index-datastore bash -s");
+    expect(cmd.inputs.stdin).toContain("DROP INDEX IF EXISTS idx_invoices_customer;");
+  });
+
+  it("bad-cors moves the API to its own origin and allows the wrong one", async () => {
+    const res = await render(getLevel("bad-cors"), "u2-bad-cors");
+    const base = derivePort("u2-bad-cors");
+    expect(container(res, "proxy").envs).toContain(`API_BASE=http://127.0.0.1:${base + 1}`);
+    expect(container(res, "backend").envs).toContain(`CORS_ORIGIN=http://localhost:${base}`);
+    const plan = buildPlan(getLevel("bad-cors"), parseOptions({ level: "bad-cors", stack: "u2-bad-cors" }, ["bad-cors"]));
+    expect(plan.apiUrl).toBe(`http://127.0.0.1:${base + 1}/`);
+  });
+
+  it("disk-full caps the backend's uploads volume as a tmpfs and fills only it", async () => {
+    const res = await render(getLevel("disk-full"), "u2-disk-full");
+    const vol = ofType(res, "docker:index/volume:Volume")[0].inputs;
+    expect(vol.driverOpts).toEqual({ type: "tmpfs", device: "tmpfs", o: "size=64m,mode=1777" });
+    const cmd = ofType(res, "command:local:Command")[0];
+    expect(cmd.inputs.create).toBe("docker exec -i drills-u2-disk-full-backend bash -s");
+    expect(String(cmd.inputs.stdin)).toContain("dd if=/dev/zero of=/var/lib/drills/uploads/.exports/");
+  });
+
+  it("the composed level carries both faults' patches and actions", async () => {
+    const res = await render(getLevel("cors-and-full-disk"), "u2-combo");
+    expect(container(res, "backend").envs).toEqual(expect.arrayContaining([expect.stringMatching(/^CORS_ORIGIN=http:\/\/localhost:/)]));
+    expect(ofType(res, "docker:index/volume:Volume")[0].inputs.driverOpts).toBeDefined();
+  });
+});
+
+describe("composition", () => {
+  const opts = (id: string) => parseOptions({ level: id, stack: `c-${id}` }, [id]);
+  const levelWith = (faults: Fault[]): LevelDefinition => ({ ...getLevel("baseline"), id: "composed", faults });
+
+  it("fails before any resource when two faults set one setting differently", async () => {
+    const openCors: Fault = { ...badCors(), id: "open-cors", patch: (p) => setEnv(p, "backend", { CORS_ORIGIN: "*" }) };
+    const level = levelWith([badCors(), openCors]);
+    expect(() => buildPlan(level, opts("composed"))).toThrow(DrillsError);
+    expect(() => buildPlan(level, opts("composed"))).toThrow(
+      /Faults "bad-cors" and "open-cors" in level composed both change nodes\.backend\.env\.CORS_ORIGIN \(to "http:\/\/localhost:\d+" and to "\*"\)/,
+    );
+    const before = created.length;
+    expect(() => new Level("c-conflict", { level, options: opts("composed") })).toThrow(/both change/);
+    expect(created.slice(before).filter((c) => c.type !== "drills:levels:Level")).toEqual([]);
+  });
+
+  it("allows faults that agree, and rejects a fault listed twice", () => {
+    expect(() => buildPlan(levelWith([badCors(), diskFull()]), opts("composed"))).not.toThrow();
+    expect(() => buildPlan(levelWith([diskFull(), diskFull()]), opts("composed"))).toThrow(/Fault "disk-full" is listed twice/);
+  });
+});
+
+describe("fault parameters", () => {
+  it.each([
+    [() => diskFull({ sizeMiB: 4 }), /Fault disk-full: parameter sizeMiB is 4; it must be a whole number from 16 to 1024 \(default 64\)/],
+    [() => diskFull({ sizeMiB: 64, minFreeMiB: 64 }), /parameter minFreeMiB is 64/],
+    [() => missingIndex({ index: "drop table x;" }), /Fault missing-index: parameter index is "drop table x;"; it must be an SQL identifier/],
+    [() => missingIndex({ slowMs: 1.5 }), /parameter slowMs is 1.5/],
+    [() => lockedMigration({ table: "accounts" }), /parameter table is "accounts"; it must be users or invoices/],
+  ])("rejects bad params %#", (make, message) => {
+    expect(make).toThrow(DrillsError);
+    expect(make).toThrow(message);
+  });
+
+  it("bad-cors validates its origin against the plan", () => {
+    const level = { ...getLevel("bad-cors"), faults: [badCors({ allowedOrigin: "not a url" })] };
+    expect(() => buildPlan(level, parseOptions({ level: "bad-cors" }, ["bad-cors"]))).toThrow(/parameter allowedOrigin is "not a url"/);
+  });
+
+  it("locked-migration refuses the mysql engine at preview", () => {
+    const level: LevelDefinition = { ...getLevel("locked-migration"), engine: "mysql" };
+    expect(() => buildPlan(level, parseOptions({ level: "locked-migration" }, ["locked-migration"]))).toThrow(
+      /Fault locked-migration needs the postgres engine/,
+    );
+  });
+});
