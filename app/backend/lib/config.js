@@ -1,0 +1,35 @@
+'use strict';
+// Run-time settings, from the environment (supervisor sources
+// /etc/drills/backend.env before starting the server).
+
+function int(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+function load() {
+  const engine = process.env.DB_ENGINE || 'postgres';
+  if (engine !== 'postgres' && engine !== 'mysql') {
+    throw new Error(`DB_ENGINE must be postgres or mysql, got "${engine}"`);
+  }
+  return {
+    engine,
+    db: {
+      host: process.env.DB_HOST || '127.0.0.1',
+      port: int('DB_PORT', engine === 'postgres' ? 5432 : 3306),
+      user: process.env.DB_USER || 'drills',
+      password: process.env.DB_PASSWORD || 'drills',
+      database: process.env.DB_NAME || 'drills',
+    },
+    port: int('PORT', 3000),
+    uploadDir: process.env.UPLOAD_DIR || '/var/lib/drills/uploads',
+    logFile: process.env.LOG_FILE || '/var/log/drills/backend.log',
+    corsOrigin: process.env.CORS_ORIGIN || '',
+    migrationsDir: process.env.MIGRATIONS_DIR || `/opt/drills/migrations/${engine}`,
+  };
+}
+
+module.exports = { load };

@@ -1,0 +1,134 @@
+'use strict';
+// drills backend: a small JSON API on Node's `http` module (Node 18, CommonJS).
+// Dependencies pg and mysql2 come pre-bundled in ./vendor.js.
+//
+// Start-up: connect to the database (retrying up to 30 s), apply pending
+// migrations, then listen on 0.0.0.0:PORT. Settings: see lib/config.js.
+const fs = require('fs');
+const http = require('http');
+const config = require('./lib/config').load();
+const log = require('./lib/log');
+const dbLib = require('./lib/db');
+const { migrate } = require('./lib/migrate');
+const { HttpError, sendJson } = require('./lib/http');
+const { health, describe } = require('./routes/health');
+const users = require('./routes/users');
+const invoices = require('./routes/invoices');
+const uploads = require('./routes/uploads');
+
+const ROUTES = {
+  '/api/health': { GET: health },
+  '/api/users': { GET: users.list, POST: users.create },
+  '/api/invoices': { GET: invoices.list },
+  '/api/uploads': { GET: uploads.list, POST: uploads.create },
+};
+
+const DB_WAIT_MS = 30000;
+
+function corsHeaders() {
+  if (!config.corsOrigin) return {};
+  return { 'Access-Control-Allow-Origin': config.corsOrigin, Vary: 'Origin' };
+}
+
+async function handle(req, res, db) {
+  const url = new URL(req.url, 'http://localhost');
+  const pathname = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+  const route = ROUTES[pathname];
+  const cors = corsHeaders();
+
+  if (req.method === 'OPTIONS' && route) {
+    const allow = [...Object.keys(route), 'OPTIONS'].join(', ');
+    res.writeHead(204, config.corsOrigin ? {
+      ...cors,
+      'Access-Control-Allow-Methods': allow,
+      'Access-Control-Allow-Headers': 'Content-Type',
+      'Access-Control-Max-Age': '600',
+    } : { Allow: allow });
+    res.end();
+    return;
+  }
+  if (!route) {
+    const what = pathname.startsWith('/api/') || pathname === '/api' ? 'unknown API path' : 'not found';
+    sendJson(res, 404, { error: `${what}: ${pathname}` }, cors);
+    return;
+  }
+  const fn = route[req.method];
+  if (!fn) {
+    const allow = Object.keys(route).join(', ');
+    sendJson(res, 405, { error: `method ${req.method} not allowed; use ${allow}` }, { ...cors, Allow: allow });
+    return;
+  }
+  try {
+    const [status, body] = await fn({ req, url, db, config });
+    sendJson(res, status, body, cors);
+  } catch (err) {
+    if (err instanceof HttpError) {
+      if (err.status === 413) res.setHeader('Connection', 'close');
+      sendJson(res, err.status, { error: err.message }, cors);
+    } else {
+      log.error(`${req.method} ${req.url} failed`, err);
+      sendJson(res, 500, { error: describe(err) }, cors);
+    }
+    if (!req.complete) req.resume(); // drain an unread body so the client gets the answer
+  }
+}
+
+async function waitForDb(db) {
+  const deadline = Date.now() + DB_WAIT_MS;
+  for (;;) {
+    try {
+      await db.query('SELECT 1');
+      log.info('database connection ok');
+      return;
+    } catch (err) {
+      if (Date.now() >= deadline) throw new Error(`database not reachable after ${DB_WAIT_MS / 1000}s: ${describe(err)}`);
+      log.info(`waiting for database ${config.db.host}:${config.db.port}: ${describe(err)}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+async function main() {
+  log.open(config.logFile);
+  process.on('SIGHUP', () => { log.reopen(); log.info('log file reopened'); });
+  log.info(`backend starting: engine=${config.engine} db=${config.db.user}@${config.db.host}:${config.db.port}/${config.db.database} port=${config.port}`);
+  try {
+    fs.mkdirSync(config.uploadDir, { recursive: true });
+  } catch (err) {
+    log.error(`cannot create upload directory ${config.uploadDir}`, err);
+  }
+
+  const db = dbLib.create(config.engine, config.db);
+  await waitForDb(db);
+  await migrate(db, config.migrationsDir);
+
+  const server = http.createServer((req, res) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      log.access(req.method, req.url, res.statusCode, Math.round(Number(process.hrtime.bigint() - started) / 1e6));
+    });
+    handle(req, res, db).catch((err) => {
+      log.error('request handler crashed', err);
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
+  });
+  server.on('clientError', (err, socket) => socket.destroy(err));
+  server.listen(config.port, '0.0.0.0', () => log.info(`listening on 0.0.0.0:${config.port}`));
+
+  const stop = (signal) => {
+    log.info(`${signal} received, shutting down`);
+    server.close();
+    db.end().catch(() => {});
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+process.on('unhandledRejection', (err) => log.error('unhandled promise rejection', err));
+
+main().catch((err) => {
+  log.error('startup failed', err);
+  process.exit(1);
+});

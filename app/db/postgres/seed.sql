@@ -1,0 +1,25 @@
+-- Seed data (PostgreSQL). provision.sh replaces @SEED_USERS@ and
+-- @SEED_INVOICES@ and runs this once, only while both tables are empty.
+-- Rows are generated server-side and deterministic (same build, same data).
+--
+-- TRUNCATE gives the tables new files inside this transaction, so with the
+-- build-time wal_level=minimal PostgreSQL skips WAL for the bulk load.
+BEGIN;
+TRUNCATE users, invoices RESTART IDENTITY;
+
+INSERT INTO users (name, email, created_at)
+SELECT 'user' || i,
+       'user' || i || '@example.com',
+       timestamp '2024-01-01 00:00:00' + i * interval '1 hour'
+FROM generate_series(1, @SEED_USERS@) AS s(i);
+
+INSERT INTO invoices (number, customer, amount_cents, status, issued_at)
+SELECT 'INV-' || lpad(i::text, 8, '0'),
+       'customer-' || lpad((i::bigint * 7919 % 1000 + 1)::text, 4, '0'),
+       (100 + (i::bigint * 2654435761) % 1000003 % 99900)::integer,
+       CASE WHEN (i::bigint * 2246822519) % 1000003 % 10 < 7 THEN 'paid'
+            WHEN (i::bigint * 2246822519) % 1000003 % 10 < 9 THEN 'open'
+            ELSE 'void' END,
+       timestamp '2023-01-01 00:00:00' + ((i::bigint * 7727) % 63072000) * interval '1 second'
+FROM generate_series(1, @SEED_INVOICES@) AS s(i);
+COMMIT;

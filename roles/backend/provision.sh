@@ -1,0 +1,47 @@
+#!/bin/bash
+# Provision the backend node: Node 18 (Debian's nodejs) running the drills
+# API (app/backend) under supervisor as the system user `app`.
+# No npm at build or run time: app/backend/vendor.js bundles pg and mysql2
+# (made on the build host by scripts/vendor-backend.js, `npm run vendor`).
+# Run-time settings are in /etc/drills/backend.env (see roles/backend/env.sh).
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../common/lib.sh"
+
+APP_SRC="$DRILLS_SRC/app/backend"
+[ -f "$APP_SRC/server.js" ] || die "missing $APP_SRC/server.js"
+[ -f "$APP_SRC/vendor.js" ] || die "missing $APP_SRC/vendor.js: run 'npm run vendor' (scripts/vendor-backend.js) first"
+
+install_common backend nodejs
+
+id -u app >/dev/null 2>&1 || useradd --system --user-group --home-dir /opt/drills --shell /usr/sbin/nologin app
+
+log "installing the backend into /opt/drills/backend"
+rm -rf /opt/drills/backend /opt/drills/migrations
+install -d -m 0755 /opt/drills/backend
+(cd "$APP_SRC" && tar --exclude=node_modules -cf - .) | tar -C /opt/drills/backend --no-same-owner -xf -
+for dir in "$DRILLS_SRC"/app/db/*/migrations; do
+  engine="$(basename "$(dirname "$dir")")"
+  install -d -m 0755 "/opt/drills/migrations/$engine"
+  install -m 0644 "$dir"/*.sql "/opt/drills/migrations/$engine/"
+done
+chmod -R a+rX /opt/drills
+install -d -o app -g app -m 0755 /var/lib/drills /var/lib/drills/uploads /var/log/drills
+
+supervisor_program backend <<'CONF'
+[program:backend]
+command=/bin/bash -c 'set -a; . /etc/drills/backend.env; set +a; exec /usr/bin/node /opt/drills/backend/server.js'
+directory=/opt/drills/backend
+user=app
+environment=HOME="/opt/drills",USER="app",NODE_ENV="production"
+autostart=true
+autorestart=true
+startsecs=2
+stopsignal=TERM
+stopwaitsecs=10
+redirect_stderr=true
+stdout_logfile=/var/log/supervisor/backend.log
+stdout_logfile_maxbytes=20MB
+stdout_logfile_backups=3
+CONF
+
+finish_provision
