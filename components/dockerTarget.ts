@@ -127,6 +127,7 @@ export function containerArgs(
     memory: n.memoryMiB,
     memorySwap: n.memoryMiB,
     cpus: String(n.cpus),
+    shmSize: n.shmMiB,
     restart: n.restart,
     ports: n.ports.map((p) => ({ internal: p.internal, external: p.host, ip: "127.0.0.1" })),
     networksAdvanced: [{ name: network, aliases: [n.hostname] }],

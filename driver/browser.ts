@@ -37,11 +37,12 @@ export async function loadApp(appUrl: string, timeoutMs = 15_000): Promise<Brows
       sections = await page.$$eval("section[id]", (els) =>
         Object.fromEntries(els.map((e) => [e.id, e.getAttribute("data-state") ?? "pending"])),
       );
-      const pending = Object.values(sections).some((s) => s === "pending");
+      // Sections start as "loading"; only loaded or error is an outcome.
+      const pending = Object.values(sections).some((s) => s !== "loaded" && s !== "error");
       if (!pending || Date.now() > deadline) break;
       await page.waitForTimeout(100);
     }
-    for (const k of Object.keys(sections)) if (sections[k] === "pending") sections[k] = "timeout";
+    for (const k of Object.keys(sections)) if (sections[k] !== "loaded" && sections[k] !== "error") sections[k] = "timeout";
     return { sections, messages };
   } finally {
     await browser.close();

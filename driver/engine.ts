@@ -24,7 +24,11 @@ export function follow(docker: Docker, stream: NodeJS.ReadableStream, onLine?: (
       stream,
       (err: Error | null, events: Array<{ error?: string }>) => {
         const failed = err ?? events.find((ev) => ev.error);
-        if (failed) reject(new Error(err ? err.message : String((failed as { error?: string }).error)));
+        if (failed) {
+          // The last lines of output say why; the error alone rarely does.
+          const why = err ? err.message : String((failed as { error?: string }).error);
+          reject(new Error(`${why}\n--- last output ---\n${tail.slice(-15).join("\n")}`));
+        }
         else resolve(tail);
       },
       (ev: { stream?: string; status?: string; error?: string }) => {

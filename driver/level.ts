@@ -52,6 +52,7 @@ export function createOptions(n: NodeSpec, plan: LevelPlan): Docker.ContainerCre
       Memory: n.memoryMiB * 1024 * 1024,
       MemorySwap: n.memoryMiB * 1024 * 1024,
       NanoCpus: Math.round(n.cpus * NS),
+      ShmSize: n.shmMiB * 1024 * 1024,
       PortBindings: ports,
       RestartPolicy: { Name: n.restart },
       Mounts: n.volumes.map((v) => ({ Type: "volume" as const, Source: v.name, Target: v.target })),
@@ -69,6 +70,12 @@ async function waitHealthy(docker: Docker, n: NodeSpec): Promise<void> {
     const info = await c.inspect();
     const health = info.State.Health?.Status;
     if (health === "healthy") return;
+    // Docker runs the first probe only after one interval; run the same
+    // command ourselves meanwhile so a ready node is seen at once.
+    if (info.State.Running && health === "starting") {
+      const probe = await exec(docker, n.name, n.healthcheck.command.slice(1)).catch(() => undefined);
+      if (probe?.code === 0) return;
+    }
     if (!info.State.Running || health === "unhealthy" || Date.now() > deadline) {
       const probe = info.State.Health?.Log?.slice(-1)[0]?.Output?.trim() ?? "";
       const logs = (await c.logs({ stdout: true, stderr: true, tail: 15 })).toString("utf8");

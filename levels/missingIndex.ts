@@ -6,7 +6,7 @@ export const missingIndexLevel: LevelDefinition = {
   title: "Missing index: the invoice search crawls",
   summary: "Invoice search by customer takes seconds instead of milliseconds.",
   engine: "postgres",
-  seed: { users: 50, invoices: 3_000_000 },
+  seed: { users: 50, invoices: 5_000_000 },
   faults: [missingIndex()],
   brief: {
     situation:
@@ -24,7 +24,7 @@ export const missingIndexLevel: LevelDefinition = {
     "Run `drills check missing-index`.",
   ],
   hints: [
-    "Time the API call itself: `curl -s -o /dev/null -w '%{time_total}\\n' '<app>/api/invoices?customer=customer-0042'`. Is the backend slow, or what it waits on?",
+    "Time the API call itself: `curl -s -o /dev/null -w '%{time_total}\\n' '<app>/api/invoices?customer=customer-00042'`. Is the backend slow, or what it waits on?",
     "On the datastore, `psql -U drills -h 127.0.0.1 drills` and run the search query under `EXPLAIN ANALYZE`. What kind of scan do you see, and how many rows does it read?",
     "Compare the indexes on invoices (`\\d invoices`) with the migrations in /opt/drills/migrations on the backend: one is missing.",
     "Solution: `CREATE INDEX idx_invoices_customer ON invoices (customer); ANALYZE invoices;` then EXPLAIN shows an index scan and the search takes milliseconds.",

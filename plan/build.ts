@@ -17,10 +17,10 @@ export const INTERNAL_PORTS = { proxy: 80, backend: 3000, postgres: 5432, mysql:
 export const PORT_OFFSETS: Record<Role, number> = { proxy: 0, backend: 1, datastore: 2 };
 
 /** Default limits: small enough that a level at rest stays well under 600 MiB. */
-export const LIMITS: Record<Role, { memoryMiB: number; cpus: number }> = {
-  proxy: { memoryMiB: 128, cpus: 0.5 },
-  backend: { memoryMiB: 256, cpus: 0.5 },
-  datastore: { memoryMiB: 512, cpus: 1 },
+export const LIMITS: Record<Role, { memoryMiB: number; cpus: number; shmMiB: number }> = {
+  proxy: { memoryMiB: 128, cpus: 0.5, shmMiB: 64 },
+  backend: { memoryMiB: 256, cpus: 0.5, shmMiB: 64 },
+  datastore: { memoryMiB: 512, cpus: 1, shmMiB: 256 },
 };
 
 /** Credentials baked into the training datastore image (not a secret: a lab). */
@@ -59,7 +59,7 @@ export function basePlan(level: LevelDefinition, options: LevelOptions): LevelPl
   const labels = { [LABEL_MANAGED]: "true", [LABEL_LEVEL]: level.id, [LABEL_STACK]: stack };
   const images = { baseImage: options.baseImage, engine, seed };
 
-  const node = (role: Role, rest: Omit<NodeSpec, "role" | "name" | "hostname" | "image" | "memoryMiB" | "cpus" | "restart" | "accessCommand">): NodeSpec => ({
+  const node = (role: Role, rest: Omit<NodeSpec, "role" | "name" | "hostname" | "image" | "memoryMiB" | "cpus" | "shmMiB" | "restart" | "accessCommand">): NodeSpec => ({
     role,
     name: `${prefix}-${role}`,
     hostname: role,

@@ -79,6 +79,8 @@ export interface NodeSpec {
   memoryMiB: number;
   /** CPU limit in cores (fractions allowed). */
   cpus: number;
+  /** Size of /dev/shm (PostgreSQL's parallel workers and index builds use it). */
+  shmMiB: number;
   restart: "no" | "on-failure" | "unless-stopped" | "always";
   healthcheck: HealthcheckSpec;
   /** Nodes that must be healthy before this one starts. */

@@ -116,8 +116,9 @@ SQL
   fi
   unset PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE
 
+  # PARALLEL 0: a build container has only 64 MB of /dev/shm for parallel workers.
   log "vacuum analyze"
-  runuser -u postgres -- psql -q -X -v ON_ERROR_STOP=1 -d "$DB_NAME" -c 'VACUUM (ANALYZE)'
+  runuser -u postgres -- psql -q -X -v ON_ERROR_STOP=1 -d "$DB_NAME" -c 'VACUUM (ANALYZE, PARALLEL 0)'
   runuser -u postgres -- psql -q -c CHECKPOINT
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 120 stop
   log "PostgreSQL stopped; data dir $(du -sh "$PG_DATA" | cut -f1)"

@@ -78,10 +78,10 @@ describe("every level renders on the docker target", () => {
 });
 
 describe("fault patches and actions", () => {
-  it("missing-index drops the index on the datastore and bakes 3 M invoices", async () => {
+  it("missing-index drops the index on the datastore and bakes 5 M invoices", async () => {
     const res = await render(getLevel("missing-index"), "u2-missing-index");
     const ds = ofType(res, "docker:index/image:Image").find((i) => String(i.inputs.imageName).startsWith("drills/datastore"))!;
-    expect((ds.inputs.build as { args: Record<string, string> }).args.SEED_INVOICES).toBe("3000000");
+    expect((ds.inputs.build as { args: Record<string, string> }).args.SEED_INVOICES).toBe("5000000");
     const cmd = ofType(res, "command:local:Command")[0];
     expect(cmd.inputs.create).toBe("docker exec -i drills-u2-missing-index-datastore bash -s");
     expect(cmd.inputs.stdin).toContain("DROP INDEX IF EXISTS idx_invoices_customer;");

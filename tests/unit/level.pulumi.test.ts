@@ -74,6 +74,7 @@ describe("Level on the docker target (mocks)", () => {
         name: string;
         memory: number;
         cpus: string;
+        shmSize: number;
         wait: boolean;
         ports: Array<{ internal: number; external: number; ip: string }>;
         healthcheck: { tests: string[] };
@@ -82,6 +83,7 @@ describe("Level on the docker target (mocks)", () => {
       };
       expect(i.memory).toBeGreaterThan(0);
       expect(Number(i.cpus)).toBeGreaterThan(0);
+      expect(i.shmSize).toBe(i.name.endsWith("-datastore") ? 256 : 64);
       expect(i.wait).toBe(true);
       expect(i.ports).toEqual([{ internal: expectedPorts[i.name][0], external: expectedPorts[i.name][1], ip: "127.0.0.1" }]);
       expect(i.healthcheck.tests).toEqual(["CMD", "/usr/local/bin/drills-health"]);

@@ -13,7 +13,7 @@ WHERE seq BETWEEN 1 AND @SEED_USERS@;
 
 INSERT INTO invoices (number, customer, amount_cents, status, issued_at)
 SELECT CONCAT('INV-', LPAD(seq, 8, '0')),
-       CONCAT('customer-', LPAD((seq * 7919) % 1000 + 1, 4, '0')),
+       CONCAT('customer-', LPAD((seq * 7919) % 10000 + 1, 5, '0')),
        100 + (seq * 2654435761) % 1000003 % 99900,
        CASE WHEN (seq * 2246822519) % 1000003 % 10 < 7 THEN 'paid'
             WHEN (seq * 2246822519) % 1000003 % 10 < 9 THEN 'open'

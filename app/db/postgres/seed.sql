@@ -15,7 +15,7 @@ FROM generate_series(1, @SEED_USERS@) AS s(i);
 
 INSERT INTO invoices (number, customer, amount_cents, status, issued_at)
 SELECT 'INV-' || lpad(i::text, 8, '0'),
-       'customer-' || lpad((i::bigint * 7919 % 1000 + 1)::text, 4, '0'),
+       'customer-' || lpad((i::bigint * 7919 % 10000 + 1)::text, 5, '0'),
        (100 + (i::bigint * 2654435761) % 1000003 % 99900)::integer,
        CASE WHEN (i::bigint * 2246822519) % 1000003 % 10 < 7 THEN 'paid'
             WHEN (i::bigint * 2246822519) % 1000003 % 10 < 9 THEN 'open'
