@@ -2,8 +2,10 @@
 class SummaryReporter {
   onRunComplete(_contexts, results) {
     const skipped = results.numPendingTests + results.numTodoTests;
+    // A suite that fails to compile or load counts as a failure too.
+    const failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
     process.stdout.write(
-      `jest: ${results.numPassedTests} passed, ${results.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ""}\n`,
+      `jest: ${results.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`,
     );
   }
 }

@@ -1,26 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
+import { Created, recordResources, value } from "./mocks";
 
-interface Created {
-  type: string;
-  name: string;
-  inputs: Record<string, unknown>;
-}
-const created: Created[] = [];
+const created: Created[] = recordResources("unit");
 /** Resource options as the component passed them (dependsOn), by resource name. */
 const optsByName = new Map<string, pulumi.ResourceOptions>();
-
-pulumi.runtime.setMocks(
-  {
-    newResource: (args: pulumi.runtime.MockResourceArgs) => {
-      created.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
-      return { id: `${args.name}-id`, state: args.inputs };
-    },
-    call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
-  },
-  "drills",
-  "unit",
-  false,
-);
 
 import { Level } from "../../components/level";
 import { badCors } from "../../faults/badCors";
@@ -35,7 +18,6 @@ import { DrillsError } from "../../plan/errors";
 import { parseOptions } from "../../plan/options";
 import { setEnv } from "../../plan/patch";
 
-const value = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply(resolve));
 
 async function render(level: LevelDefinition, stack: string): Promise<Created[]> {
   const start = created.length;

@@ -1,24 +1,6 @@
-import * as pulumi from "@pulumi/pulumi";
+import { Created, recordResources, value } from "./mocks";
 
-interface Created {
-  type: string;
-  name: string;
-  inputs: Record<string, unknown>;
-}
-const created: Created[] = [];
-
-pulumi.runtime.setMocks(
-  {
-    newResource: (args: pulumi.runtime.MockResourceArgs) => {
-      created.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
-      return { id: `${args.name}-id`, state: args.inputs };
-    },
-    call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
-  },
-  "drills",
-  "level-baseline",
-  false,
-);
+const created: Created[] = recordResources("level-baseline");
 
 // Imported after setMocks so resources register against the mocks.
 import { Level, validateLevelArgs } from "../../components/level";
@@ -26,7 +8,6 @@ import { getLevel } from "../../levels";
 import { derivePort } from "../../plan/build";
 import { parseOptions } from "../../plan/options";
 
-const value = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply(resolve));
 
 describe("Level on the docker target (mocks)", () => {
   let level: Level;

@@ -1,0 +1,32 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** A resource the program registered, with the inputs it gave. */
+export interface Created {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+/**
+ * Install Pulumi mocks that record every resource. Call before importing any
+ * component, so its resources register against the mocks.
+ */
+export function recordResources(stack: string): Created[] {
+  const created: Created[] = [];
+  pulumi.runtime.setMocks(
+    {
+      newResource: (args: pulumi.runtime.MockResourceArgs) => {
+        created.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
+        return { id: `${args.name}-id`, state: args.inputs };
+      },
+      call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
+    },
+    "drills",
+    stack,
+    false,
+  );
+  return created;
+}
+
+/** The value of an output, once resolved. */
+export const value = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply(resolve));
