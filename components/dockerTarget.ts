@@ -7,7 +7,7 @@ import { repoRoot } from "../plan/repo";
 import { LevelPlan, NodeSpec, Role } from "../plan/types";
 
 export interface DockerTargetArgs {
-  /** The level plan to render; every field of it is carried. */
+  /** The level plan to render, endpoints resolved (plan/endpoints.ts dockerPlan); every field is carried. */
   plan: LevelPlan;
 }
 
@@ -33,6 +33,7 @@ export class DockerTarget extends pulumi.ComponentResource {
   constructor(name: string, args: DockerTargetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("drills:docker:DockerTarget", name, {}, opts);
     const plan = args.plan;
+    if (JSON.stringify(plan).includes("{{")) throw new Error(`plan ${plan.stack}: resolve endpoints (dockerPlan) before rendering`);
     const labels = labelList(plan.labels);
     const root = repoRoot();
 

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { LevelDefinition } from "../levels/types";
 import { renderBrief } from "../plan/brief";
 import { buildPlan } from "../plan/build";
+import { dockerPlan } from "../plan/endpoints";
 import { DrillsError } from "../plan/errors";
 import { LevelOptions } from "../plan/options";
 import { LevelPlan } from "../plan/types";
@@ -27,6 +28,7 @@ export interface NodeAccess {
  * player brief.
  */
 export class Level extends pulumi.ComponentResource {
+  /** The level's plan, endpoints not yet resolved (see plan/endpoints.ts). */
   public readonly plan: LevelPlan;
   public readonly appUrl: pulumi.Output<string>;
   public readonly apiUrl: pulumi.Output<string | undefined>;
@@ -36,23 +38,24 @@ export class Level extends pulumi.ComponentResource {
   constructor(name: string, args: LevelArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before registering anything, so a bad config creates nothing.
     super("drills:levels:Level", name, {}, (validateLevelArgs(args), opts));
-    this.plan = buildPlan(args.level, args.options);
+    const plan = buildPlan(args.level, args.options);
 
-    let ready: pulumi.Output<unknown>;
-    switch (this.plan.target) {
-      case "docker":
-        ready = new DockerTarget(name, { plan: this.plan }, { parent: this }).ready;
+    // Each target resolves the plan's endpoints; outputs come once it is ready.
+    let resolved: pulumi.Output<LevelPlan>;
+    switch (plan.target) {
+      case "docker": {
+        const p = dockerPlan(plan);
+        resolved = new DockerTarget(name, { plan: p }, { parent: this }).ready.apply(() => p);
         break;
+      }
       default:
-        throw new Error(`unreachable: target ${this.plan.target} passed validation`);
+        throw new Error(`unreachable: target ${plan.target} passed validation`);
     }
-
-    // Outputs resolve once the target's resources exist.
-    const after = <T>(v: T): pulumi.Output<T> => ready.apply(() => v);
-    this.appUrl = after(this.plan.appUrl);
-    this.apiUrl = after(this.plan.apiUrl);
-    this.nodes = after(nodeAccess(this.plan));
-    this.brief = after(renderBrief(args.level, this.plan));
+    this.plan = plan;
+    this.appUrl = resolved.apply((p) => p.appUrl);
+    this.apiUrl = resolved.apply((p) => p.apiUrl);
+    this.nodes = resolved.apply((p) => nodeAccess(p));
+    this.brief = resolved.apply((p) => renderBrief(args.level, p));
 
     this.registerOutputs({ appUrl: this.appUrl, apiUrl: this.apiUrl, nodes: this.nodes, brief: this.brief });
   }

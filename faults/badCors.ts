@@ -1,5 +1,5 @@
-import { hostPort, setEnv } from "../plan/patch";
-import { LevelPlan } from "../plan/types";
+import { originToken, portToken } from "../plan/endpoints";
+import { setEnv } from "../plan/patch";
 import { stringParam } from "./params";
 import { CheckContext, Fault } from "./types";
 
@@ -14,9 +14,6 @@ export interface BadCorsParams {
 /** scheme://host:port of a URL. */
 export const originOf = (url: string): string => new URL(url).origin;
 
-function apiBase(plan: LevelPlan): string {
-  return `http://127.0.0.1:${hostPort(plan, "backend")}`;
-}
 
 async function browserLoads(ctx: CheckContext): Promise<{ failed: string[]; sections: Record<string, string>; messages: string[] }> {
   const b = await ctx.browser();
@@ -33,15 +30,17 @@ async function browserLoads(ctx: CheckContext): Promise<{ failed: string[]; sect
  */
 export function badCors(params: BadCorsParams = {}): Fault {
   const id = "bad-cors";
-  const wrongFor = (plan: LevelPlan): string =>
-    stringParam(id, "allowedOrigin", params.allowedOrigin, `http://localhost:${hostPort(plan, "proxy")}`, /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/, "an origin like http://host:port");
+  const wrong =
+    params.allowedOrigin === undefined
+      ? // The app's own origin spelled with localhost: the classic mix-up.
+        `http://localhost:${portToken("proxy")}`
+      : stringParam(id, "allowedOrigin", params.allowedOrigin, "", /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/, "an origin like http://host:port");
   return {
     id,
     description: "The API is on its own origin and the backend's CORS_ORIGIN names the wrong one.",
     bounds: ["Changes two settings of the level's own nodes (proxy API_BASE, backend CORS_ORIGIN)."],
     patch: (plan) => {
-      const api = apiBase(plan);
-      const wrong = wrongFor(plan);
+      const api = originToken("backend");
       const withEnv = setEnv(setEnv(plan, "proxy", { API_BASE: api }), "backend", { CORS_ORIGIN: wrong });
       return { ...withEnv, apiUrl: `${api}/` };
     },
@@ -71,7 +70,7 @@ export function badCors(params: BadCorsParams = {}): Fault {
         description: "allow the app's origin and restart the backend",
         script: [
           "set -euo pipefail",
-          `sed -i "s|^CORS_ORIGIN=.*|CORS_ORIGIN='${originOf(plan.appUrl)}'|" /etc/drills/backend.env`,
+          `sed -i "s|^CORS_ORIGIN=.*|CORS_ORIGIN='${plan.appUrl.replace(/\/$/, "")}'|" /etc/drills/backend.env`,
           "supervisorctl restart backend >/dev/null",
           "for _ in $(seq 1 100); do curl -fsS -m 2 http://127.0.0.1:3000/api/health >/dev/null 2>&1 && exit 0; sleep 0.1; done",
           'echo "backend did not answer after restart" >&2; exit 1',

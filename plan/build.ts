@@ -1,6 +1,7 @@
 import * as crypto from "crypto";
 import { applyFaults } from "../faults";
 import { LevelDefinition } from "../levels/types";
+import { originToken } from "./endpoints";
 import { LevelOptions, PORTS_PER_STACK } from "./options";
 import { roleImage } from "./images";
 import { Engine, HealthcheckSpec, LevelPlan, NodeSpec, Role, SeedSize, VolumeSpec } from "./types";
@@ -114,7 +115,7 @@ export function basePlan(level: LevelDefinition, options: LevelOptions): LevelPl
     networkName: `${prefix}-net`,
     nodes,
     actions: [],
-    appUrl: `http://127.0.0.1:${base + PORT_OFFSETS.proxy}/`,
+    appUrl: `${originToken("proxy")}/`,
   };
 }
 

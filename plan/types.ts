@@ -111,7 +111,7 @@ export interface LevelPlan {
   networkName: string;
   nodes: NodeSpec[];
   actions: ActionSpec[];
-  /** The front end as a player opens it. */
+  /** The front end as a player opens it (may hold {{origin:role}} placeholders; see plan/endpoints.ts). */
   appUrl: string;
   /** The API's own origin, when it differs from appUrl's. */
   apiUrl?: string;

@@ -2,6 +2,7 @@ import { down, up } from "../../driver/level";
 import { exec, connect } from "../../driver/engine";
 import { getLevel } from "../../levels";
 import { buildPlan } from "../../plan/build";
+import { dockerPlan } from "../../plan/endpoints";
 import { parseOptions } from "../../plan/options";
 import { LevelPlan } from "../../plan/types";
 import { leftovers } from "./helpers";
@@ -18,7 +19,7 @@ describe("baseline level on real Docker", () => {
   beforeAll(async () => {
     await down(STACK);
     const options = parseOptions({ level: "baseline", stack: STACK }, ["baseline"]);
-    plan = buildPlan(getLevel("baseline"), options);
+    plan = dockerPlan(buildPlan(getLevel("baseline"), options));
     const r = await up(plan, { log: (l) => process.stderr.write(`[up] ${l}\n`) });
     process.stderr.write(`baseline: images ${r.buildSeconds.toFixed(1)} s, ready in ${r.readySeconds.toFixed(1)} s\n`);
     api = `${plan.appUrl}api`;

@@ -2,6 +2,7 @@ import * as game from "../../driver/game";
 import { down, up } from "../../driver/level";
 import { getLevel, levelIds } from "../../levels";
 import { buildPlan } from "../../plan/build";
+import { dockerPlan } from "../../plan/endpoints";
 import { parseOptions } from "../../plan/options";
 import { leftovers } from "./helpers";
 
@@ -17,7 +18,7 @@ const report = (line: string) => process.stderr.write(`${line}\n`);
 describe.each(["missing-index", "locked-migration", "bad-cors", "disk-full", "cors-and-full-disk"])("level %s on real Docker", (id) => {
   const stack = `test-${id}`;
   const level = getLevel(id);
-  const plan = buildPlan(level, parseOptions({ level: id, stack }, levelIds()));
+  const plan = dockerPlan(buildPlan(level, parseOptions({ level: id, stack }, levelIds())));
   const figures: Record<string, unknown> = {};
 
   beforeAll(async () => {

@@ -15,6 +15,7 @@ import { getLevel, LEVELS } from "../../levels";
 import { LevelDefinition } from "../../levels/types";
 import { buildPlan, derivePort } from "../../plan/build";
 import { DrillsError } from "../../plan/errors";
+import { dockerPlan } from "../../plan/endpoints";
 import { parseOptions } from "../../plan/options";
 import { setEnv } from "../../plan/patch";
 
@@ -44,7 +45,7 @@ describe("every level renders on the docker target", () => {
     const stack = `u-${id}`;
     const res = await render(level, stack);
     expect(ofType(res, "docker:index/container:Container")).toHaveLength(3);
-    const plan = buildPlan(level, parseOptions({ level: id, stack }, LEVELS.map((l) => l.id)));
+    const plan = dockerPlan(buildPlan(level, parseOptions({ level: id, stack }, LEVELS.map((l) => l.id))));
     const cmds = ofType(res, "command:local:Command");
     expect(cmds.map((c) => c.name)).toEqual(plan.actions.map((a) => `${stack}-action-${a.id}`));
     cmds.forEach((c, i) => {
@@ -74,7 +75,7 @@ describe("fault patches and actions", () => {
     const base = derivePort("u2-bad-cors");
     expect(container(res, "proxy").envs).toContain(`API_BASE=http://127.0.0.1:${base + 1}`);
     expect(container(res, "backend").envs).toContain(`CORS_ORIGIN=http://localhost:${base}`);
-    const plan = buildPlan(getLevel("bad-cors"), parseOptions({ level: "bad-cors", stack: "u2-bad-cors" }, ["bad-cors"]));
+    const plan = dockerPlan(buildPlan(getLevel("bad-cors"), parseOptions({ level: "bad-cors", stack: "u2-bad-cors" }, ["bad-cors"])));
     expect(plan.apiUrl).toBe(`http://127.0.0.1:${base + 1}/`);
   });
 
@@ -128,9 +129,9 @@ describe("fault parameters", () => {
     expect(make).toThrow(message);
   });
 
-  it("bad-cors validates its origin against the plan", () => {
-    const level = { ...getLevel("bad-cors"), faults: [badCors({ allowedOrigin: "not a url" })] };
-    expect(() => buildPlan(level, parseOptions({ level: "bad-cors" }, ["bad-cors"]))).toThrow(/parameter allowedOrigin is "not a url"/);
+  it("bad-cors validates an origin it is given", () => {
+    expect(() => badCors({ allowedOrigin: "not a url" })).toThrow(/parameter allowedOrigin is "not a url"; it must be an origin like http:\/\/host:port/);
+    expect(() => badCors({ allowedOrigin: "https://app.example.com" })).not.toThrow();
   });
 
   it("locked-migration refuses the mysql engine at preview", () => {

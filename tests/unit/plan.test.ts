@@ -2,11 +2,12 @@ import { getLevel } from "../../levels";
 import { renderBrief } from "../../plan/brief";
 import { buildPlan, derivePort, LABEL_STACK } from "../../plan/build";
 import { DrillsError } from "../../plan/errors";
+import { dockerPlan } from "../../plan/endpoints";
 import { parseOptions } from "../../plan/options";
 
 const planOf = (raw: Record<string, string>) => {
   const o = parseOptions({ level: "baseline", ...raw }, ["baseline"]);
-  return buildPlan(getLevel(o.level), o);
+  return dockerPlan(buildPlan(getLevel(o.level), o));
 };
 
 describe("baseline plan", () => {

@@ -2,6 +2,7 @@ import { containerArgs } from "../../components/dockerTarget";
 import { createOptions } from "../../driver/level";
 import { LEVELS, levelIds } from "../../levels";
 import { buildPlan, volumeDriverOpts } from "../../plan/build";
+import { dockerPlan } from "../../plan/endpoints";
 import { parseOptions } from "../../plan/options";
 
 /**
@@ -10,7 +11,7 @@ import { parseOptions } from "../../plan/options";
  */
 describe.each(LEVELS.map((l) => [l.id]))("%s: Pulumi and driver render the same nodes", (id) => {
   const level = LEVELS.find((l) => l.id === id)!;
-  const plan = buildPlan(level, parseOptions({ level: id }, levelIds()));
+  const plan = dockerPlan(buildPlan(level, parseOptions({ level: id }, levelIds())));
 
   it.each(plan.nodes.map((n) => [n.role, n]))("%s", (_role, n) => {
     const p = containerArgs(n, plan, n.image.tag, plan.networkName, n.volumes.map((v) => v.name));
