@@ -104,7 +104,7 @@ describe("composition", () => {
     const level = levelWith([badCors(), openCors]);
     expect(() => buildPlan(level, opts("composed"))).toThrow(DrillsError);
     expect(() => buildPlan(level, opts("composed"))).toThrow(
-      /Faults "bad-cors" and "open-cors" in level composed both change nodes\.backend\.env\.CORS_ORIGIN \(to "http:\/\/localhost:\d+" and to "\*"\)/,
+      /Faults "bad-cors" and "open-cors" in level composed both change nodes\.backend\.env\.CORS_ORIGIN \(to "http:\/\/localhost:\{\{port:proxy\}\}" and to "\*"\)/,
     );
     const before = created.length;
     expect(() => new Level("c-conflict", { level, options: opts("composed") })).toThrow(/both change/);
