@@ -3,22 +3,19 @@ import * as pulumi from "@pulumi/pulumi";
 import { Level } from "./components/level";
 import { getLevel, levelIds } from "./levels";
 import { isDrillsError } from "./plan/errors";
-import { parseOptions } from "./plan/options";
+import { parseOptions, RawOptions } from "./plan/options";
+
+const KEYS = [
+  "level", "target", "baseImage", "seedInvoices", "seedUsers", "basePort",
+  "allowedCidr", "allowWorldSsh", "vpc", "ttlHours", "player",
+  "proxyInstanceType", "backendInstanceType", "datastoreInstanceType",
+] as const;
 
 function main(): Level {
   const cfg = new pulumi.Config("drills");
-  const options = parseOptions(
-    {
-      level: cfg.get("level"),
-      target: cfg.get("target"),
-      stack: pulumi.getStack(),
-      baseImage: cfg.get("baseImage"),
-      seedInvoices: cfg.get("seedInvoices"),
-      seedUsers: cfg.get("seedUsers"),
-      basePort: cfg.get("basePort"),
-    },
-    levelIds(),
-  );
+  const raw: RawOptions = { stack: pulumi.getStack() };
+  for (const k of KEYS) raw[k] = cfg.get(k);
+  const options = parseOptions(raw, levelIds());
   return new Level(options.stack, { level: getLevel(options.level), options });
 }
 
@@ -35,3 +32,5 @@ export const appUrl = level.appUrl;
 export const apiUrl = level.apiUrl;
 export const nodes = level.nodes;
 export const brief = level.brief;
+/** AWS target: save with `pulumi stack output --show-secrets sshPrivateKey > <prefix>.pem`. */
+export const sshPrivateKey = level.sshPrivateKey;

@@ -4,8 +4,9 @@ import { renderBrief } from "../plan/brief";
 import { buildPlan } from "../plan/build";
 import { dockerPlan } from "../plan/endpoints";
 import { DrillsError } from "../plan/errors";
-import { LevelOptions } from "../plan/options";
+import { AwsOptions, LevelOptions } from "../plan/options";
 import { LevelPlan } from "../plan/types";
+import { AwsTarget } from "./aws/awsTarget";
 import { DockerTarget } from "./dockerTarget";
 
 export interface LevelArgs {
@@ -34,6 +35,8 @@ export class Level extends pulumi.ComponentResource {
   public readonly apiUrl: pulumi.Output<string | undefined>;
   public readonly nodes: pulumi.Output<Record<string, NodeAccess>>;
   public readonly brief: pulumi.Output<string>;
+  /** AWS only: the level's generated SSH key (secret). */
+  public readonly sshPrivateKey?: pulumi.Output<string>;
 
   constructor(name: string, args: LevelArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before registering anything, so a bad config creates nothing.
@@ -48,8 +51,12 @@ export class Level extends pulumi.ComponentResource {
         resolved = new DockerTarget(name, { plan: p }, { parent: this }).ready.apply(() => p);
         break;
       }
-      default:
-        throw new Error(`unreachable: target ${plan.target} passed validation`);
+      case "aws": {
+        const t = new AwsTarget(name, { plan, aws: args.options.aws as AwsOptions }, { parent: this });
+        resolved = t.resolved;
+        this.sshPrivateKey = t.privateKey;
+        break;
+      }
     }
     this.plan = plan;
     this.appUrl = resolved.apply((p) => p.appUrl);
@@ -57,7 +64,7 @@ export class Level extends pulumi.ComponentResource {
     this.nodes = resolved.apply((p) => nodeAccess(p));
     this.brief = resolved.apply((p) => renderBrief(args.level, p));
 
-    this.registerOutputs({ appUrl: this.appUrl, apiUrl: this.apiUrl, nodes: this.nodes, brief: this.brief });
+    this.registerOutputs({ appUrl: this.appUrl, apiUrl: this.apiUrl, nodes: this.nodes, brief: this.brief, sshPrivateKey: this.sshPrivateKey });
   }
 }
 
@@ -66,11 +73,8 @@ export function validateLevelArgs(args: LevelArgs): void {
   if (args.options.level !== args.level.id) {
     throw new DrillsError(`Options name level "${args.options.level}" but the level given is "${args.level.id}".`);
   }
-  if (args.options.target === "aws") {
-    throw new DrillsError(
-      'drills:target "aws" is not available yet: this version renders levels on Docker only. ' +
-        "Set drills:target to docker (the default).",
-    );
+  if (args.options.target === "aws" && !args.options.aws) {
+    throw new DrillsError("drills:target is aws but the AWS settings were not validated (use parseOptions).");
   }
 }
 

@@ -7,6 +7,17 @@ import { LevelPlan } from "./types";
  */
 export function renderBrief(level: LevelDefinition, plan: LevelPlan): string {
   const stackFlag = plan.stack === `level-${level.id}` ? "" : ` --stack ${plan.stack}`;
+  const boot =
+    plan.target === "aws"
+      ? [
+          `- Start: \`pulumi up --stack ${plan.stack}\` (EC2 instances; they terminate themselves when the level's time-to-live ends)`,
+          `- SSH key: \`pulumi stack output --stack ${plan.stack} --show-secrets sshPrivateKey > ${plan.prefix}.pem && chmod 600 ${plan.prefix}.pem\``,
+          `- Stop and remove everything: \`pulumi destroy --stack ${plan.stack}\``,
+        ]
+      : [
+          `- Start: \`npx drills up ${level.id}${stackFlag}\` (or \`pulumi up --stack ${plan.stack}\`)`,
+          `- Stop and remove everything: \`npx drills down ${level.id}${stackFlag}\` (or \`pulumi destroy --stack ${plan.stack}\`)`,
+        ];
   const lines: string[] = [
     `# ${level.title}`,
     "",
@@ -14,17 +25,19 @@ export function renderBrief(level: LevelDefinition, plan: LevelPlan): string {
     "",
     "## Boot it",
     "",
-    `- Start: \`npx drills up ${level.id}${stackFlag}\` (or \`pulumi up --stack ${plan.stack}\`)`,
-    `- Stop and remove everything: \`npx drills down ${level.id}${stackFlag}\` (or \`pulumi destroy --stack ${plan.stack}\`)`,
+    ...boot,
     "",
     "## Reach the app",
     "",
     `- Front end: ${plan.appUrl}`,
   ];
   if (plan.apiUrl) lines.push(`- API: ${plan.apiUrl}`);
-  lines.push("", "## Reach each node", "", "| node | shell | published on this machine |", "| --- | --- | --- |");
+  const where = plan.target === "aws" ? "ports" : "published on this machine";
+  lines.push("", "## Reach each node", "", `| node | shell | ${where} |`, "| --- | --- | --- |");
   for (const n of plan.nodes) {
-    const ports = n.ports.map((p) => `127.0.0.1:${p.host} -> ${p.internal} (${p.name})`).join(", ");
+    const ports = n.ports
+      .map((p) => (plan.target === "aws" ? `${p.internal} (${p.name})` : `127.0.0.1:${p.host} -> ${p.internal} (${p.name})`))
+      .join(", ");
     lines.push(`| ${n.role} | \`${n.accessCommand}\` | ${ports} |`);
   }
   lines.push("", "## What users see", "", ...level.brief.symptoms.map((s) => `- ${s}`));

@@ -104,10 +104,9 @@ describe("Level validation before any resource", () => {
     expect(() => validateLevelArgs({ level: getLevel("baseline"), options: { ...options, level: "other" } })).toThrow(/Options name level "other"/);
   });
 
-  it("refuses the aws target with a clear error and creates nothing under it", () => {
+  it("refuses the aws target without drills:allowedCidr, before any resource", () => {
     const before = created.length;
-    const options = parseOptions({ level: "baseline", target: "aws", stack: "aws-try" }, ["baseline"]);
-    expect(() => new Level("aws-try", { level: getLevel("baseline"), options })).toThrow(/drills:target "aws" is not available yet/);
+    expect(() => parseOptions({ level: "baseline", target: "aws", stack: "aws-try" }, ["baseline"])).toThrow(/Missing config key drills:allowedCidr/);
     expect(created.slice(before)).toEqual([]);
   });
 });

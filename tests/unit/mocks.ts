@@ -7,19 +7,26 @@ export interface Created {
   inputs: Record<string, unknown>;
 }
 
+export interface MockOptions {
+  /** Extra output state a resource type has (ids, IPs) that inputs do not give. */
+  state?: (type: string, name: string) => Record<string, unknown>;
+  /** Results of provider functions (getAmi, getVpc, ...), by token. */
+  calls?: Record<string, Record<string, unknown>>;
+}
+
 /**
  * Install Pulumi mocks that record every resource. Call before importing any
  * component, so its resources register against the mocks.
  */
-export function recordResources(stack: string): Created[] {
+export function recordResources(stack: string, opts: MockOptions = {}): Created[] {
   const created: Created[] = [];
   pulumi.runtime.setMocks(
     {
       newResource: (args: pulumi.runtime.MockResourceArgs) => {
         created.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
-        return { id: `${args.name}-id`, state: args.inputs };
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...(opts.state?.(args.type, args.name) ?? {}) } };
       },
-      call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
+      call: (args: pulumi.runtime.MockCallArgs) => opts.calls?.[args.token] ?? args.inputs,
     },
     "drills",
     stack,

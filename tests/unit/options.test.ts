@@ -64,4 +64,45 @@ describe("parseOptions", () => {
     expect(errorOf(() => parseOptions({ level: "baseline", stack: "Bad_Stack" }, LEVELS)).message).toMatch(/Invalid stack name "Bad_Stack"/);
     expect(errorOf(() => parseOptions({ level: "baseline", baseImage: "not an image" }, LEVELS)).message).toMatch(/Invalid drills:baseImage/);
   });
+
+  describe("aws target", () => {
+    const aws = (extra: Record<string, string>) => parseOptions({ level: "baseline", target: "aws", ...extra }, LEVELS);
+
+    it("has secure, small defaults", () => {
+      expect(aws({ allowedCidr: "203.0.113.7/32" }).aws).toEqual({
+        allowedCidr: "203.0.113.7/32",
+        allowWorldSsh: false,
+        vpc: "default",
+        ttlHours: 4,
+        player: "unassigned",
+        instanceTypes: { proxy: "t3.micro", backend: "t3.small", datastore: "t3.small" },
+      });
+      expect(parseOptions({ level: "baseline" }, LEVELS).aws).toBeUndefined();
+    });
+
+    it.each([
+      [{}, /Missing config key drills:allowedCidr/],
+      [{ allowedCidr: "0.0.0.0/0" }, /0\.0\.0\.0\/0 would open SSH on every node.*drills:allowWorldSsh true/],
+      [{ allowedCidr: "203.0.113.7" }, /Invalid drills:allowedCidr "203.0.113.7": give an IPv4 CIDR/],
+      [{ allowedCidr: "300.1.1.1/32" }, /Invalid drills:allowedCidr/],
+      [{ allowedCidr: "203.0.113.7/24" }, /host bits set for \/24; did you mean 203\.0\.113\.0\/24\?/],
+      [{ allowedCidr: "203.0.113.7/32", allowWorldSsh: "yes" }, /Invalid drills:allowWorldSsh "yes"/],
+      [{ allowedCidr: "203.0.113.7/32", ttlHours: "0" }, /Invalid drills:ttlHours "0": it must be a whole number from 1 to 72/],
+      [{ allowedCidr: "203.0.113.7/32", ttlHours: "1.5" }, /Invalid drills:ttlHours/],
+      [{ allowedCidr: "203.0.113.7/32", vpc: "mine" }, /Invalid drills:vpc "mine"/],
+      [{ allowedCidr: "203.0.113.7/32", proxyInstanceType: "huge" }, /Invalid drills:proxyInstanceType "huge": give an EC2 instance type/],
+      [{ allowedCidr: "203.0.113.7/32", datastoreInstanceType: "t4g.small" }, /arm64 \(Graviton\)/],
+      [{ allowedCidr: "203.0.113.7/32", player: "a b" }, /Invalid drills:player "a b"/],
+    ])("rejects %p", (extra, message) => {
+      const e = errorOf(() => aws(extra as Record<string, string>));
+      expect(e.message).toMatch(message as RegExp);
+    });
+
+    it("accepts the world only with the explicit override", () => {
+      expect(aws({ allowedCidr: "0.0.0.0/0", allowWorldSsh: "true" }).aws?.allowedCidr).toBe("0.0.0.0/0");
+      expect(aws({ allowedCidr: "203.0.113.7/32", backendInstanceType: "m5.large", ttlHours: "8" }).aws).toEqual(
+        expect.objectContaining({ ttlHours: 8, instanceTypes: expect.objectContaining({ backend: "m5.large" }) }),
+      );
+    });
+  });
 });

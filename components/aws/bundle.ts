@@ -1,0 +1,27 @@
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { repoRoot } from "../../plan/repo";
+import { ImageSpec } from "../../plan/types";
+
+/**
+ * The role's sources as a reproducible tar.gz: exactly the files its Docker
+ * build reads (ImageSpec.inputs), at the same repository paths, so an EC2
+ * instance runs the same provisioning script on the same files.
+ * Cached under .drills/bundles by the image tag (a content hash).
+ */
+export function roleBundle(image: ImageSpec): string {
+  const root = repoRoot();
+  const dir = path.join(root, ".drills", "bundles");
+  const file = path.join(dir, `${image.role}-${image.tag.split(":")[1]}.tar.gz`);
+  if (fs.existsSync(file)) return file;
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  execFileSync(
+    "tar",
+    ["-C", root, "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "-czf", tmp, "--", ...image.inputs],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  fs.renameSync(tmp, file);
+  return file;
+}

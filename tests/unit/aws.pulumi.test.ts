@@ -1,0 +1,183 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Created, recordResources, value } from "./mocks";
+
+/** Fake addresses: instance "<stack>-<role>" gets public 198.51.100.N. */
+const ROLE_N: Record<string, number> = { datastore: 10, backend: 11, proxy: 12 };
+const publicIp = (name: string) => `198.51.100.${ROLE_N[name.split("-").pop() as string]}`;
+const created: Created[] = recordResources("aws-unit", {
+  state: (type, name) => {
+    if (type === "aws:ec2/instance:Instance") return { publicIp: publicIp(name), privateIp: `10.0.0.${ROLE_N[name.split("-").pop() as string]}` };
+    if (type === "aws:s3/bucket:Bucket") return { bucket: `${name}-bucket`, arn: `arn:aws:s3:::${name}-bucket` };
+    if (type === "tls:index/privateKey:PrivateKey") return { privateKeyOpenssh: "PRIVATE", publicKeyOpenssh: "ssh-ed25519 AAAA" };
+    if (type === "aws:ec2/keyPair:KeyPair") return { keyName: `${name}-kp` };
+    return {};
+  },
+  calls: {
+    "aws:ec2/getVpc:getVpc": { id: "vpc-default" },
+    "aws:ec2/getSubnets:getSubnets": { ids: ["subnet-b", "subnet-a"] },
+    "aws:ec2/getSubnet:getSubnet": { id: "subnet-a", availabilityZone: "eu-west-1a" },
+    "aws:index/getRegion:getRegion": { region: "eu-west-1", name: "eu-west-1", id: "eu-west-1" },
+    "aws:ec2/getAmi:getAmi": { id: "ami-debian12", imageId: "ami-debian12" },
+    "aws:index/getAvailabilityZones:getAvailabilityZones": { names: ["eu-west-1a"] },
+  },
+});
+const optsByName = new Map<string, pulumi.ResourceOptions>();
+
+import { Level } from "../../components/level";
+import { getLevel, LEVELS, levelIds } from "../../levels";
+import { buildPlan } from "../../plan/build";
+import { parseOptions, RawOptions } from "../../plan/options";
+
+const CIDR = "203.0.113.0/24";
+/** How the Pulumi SDK marks a secret value in serialized inputs. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+async function render(id: string, extra: RawOptions = {}): Promise<{ res: Created[]; level: Level }> {
+  const start = created.length;
+  const options = parseOptions({ level: id, stack: `aws-${id}`, target: "aws", allowedCidr: CIDR, ...extra }, levelIds());
+  const level = new Level(`aws-${id}`, { level: getLevel(id), options }, {
+    transformations: [(a) => (optsByName.set(a.name, a.opts), undefined)],
+  });
+  await value(level.brief);
+  return { res: created.slice(start), level };
+}
+
+const ofType = (list: Created[], type: string) => list.filter((c) => c.type === type);
+interface Rule { securityGroupId: string; fromPort: number; cidrIpv4?: string; referencedSecurityGroupId?: string }
+
+describe.each(LEVELS.map((l) => [l.id]))("%s on the aws target (mocks)", (id) => {
+  let res: Created[];
+  let level: Level;
+  const stack = `aws-${id}`;
+  const plan = buildPlan(getLevel(id), parseOptions({ level: id, stack, target: "aws", allowedCidr: CIDR }, levelIds()));
+  beforeAll(async () => {
+    ({ res, level } = await render(id));
+  });
+
+  it("renders one hardened Debian 12 instance per node", () => {
+    const instances = ofType(res, "aws:ec2/instance:Instance");
+    expect(instances.map((i) => i.name)).toEqual([`${stack}-datastore`, `${stack}-backend`, `${stack}-proxy`]);
+    for (const i of instances) {
+      const role = i.name.split("-").pop() as string;
+      expect(i.inputs.ami).toBe("ami-debian12");
+      expect(i.inputs.instanceType).toBe({ datastore: "t3.small", backend: "t3.small", proxy: "t3.micro" }[role]);
+      expect(i.inputs.metadataOptions).toEqual(expect.objectContaining({ httpTokens: "required" }));
+      expect(i.inputs.rootBlockDevice).toEqual(expect.objectContaining({ encrypted: true }));
+      expect(i.inputs.instanceInitiatedShutdownBehavior).toBe("terminate");
+      expect(i.inputs.tags).toEqual(
+        expect.objectContaining({ "drills:level": id, "drills:stack": stack, "drills:player": "unassigned", "drills:ttl-hours": "4", Name: `drills-${stack}-${role}` }),
+      );
+      expect(Date.parse((i.inputs.tags as Record<string, string>)["drills:expires"])).toBeGreaterThan(Date.now() + 3.9 * 3600_000);
+      const ud = String(i.inputs.userData);
+      expect(ud).toContain(`bash /opt/drills-src/roles/${role}/provision.sh`);
+      expect(ud).toContain("date -u -d '+240 minutes'");
+      expect(ud).toContain("OnCalendar=");
+      expect(ud).not.toMatch(/PASSWORD/);
+      expect(ud).toContain("--aws-sigv4");
+    }
+    const ds = ofType(res, "aws:ec2/instance:Instance")[0];
+    expect(String(ds.inputs.userData)).toContain(`SEED_INVOICES='${plan.nodes[0].image.buildArgs.SEED_INVOICES}'`);
+    const backend = ofType(res, "aws:ec2/instance:Instance")[1];
+    expect(String(backend.inputs.userData)).toContain("10.0.0.10 datastore # drills-node");
+  });
+
+  it("opens SSH and the app only to allowedCidr, the API to the proxy, the datastore to the backend", () => {
+    const sg = (role: string) => `${stack}-${role}-sg-id`;
+    const rules = ofType(res, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs as unknown as Rule);
+    expect(rules.filter((r) => r.cidrIpv4 === "0.0.0.0/0")).toEqual([]);
+    for (const role of ["datastore", "backend", "proxy"]) {
+      expect(rules).toContainEqual(expect.objectContaining({ securityGroupId: sg(role), fromPort: 22, cidrIpv4: CIDR }));
+    }
+    const dbPort = plan.nodes[0].ports[0].internal;
+    expect(rules.filter((r) => r.securityGroupId === sg("datastore"))).toEqual([
+      expect.objectContaining({ fromPort: 22, cidrIpv4: CIDR }),
+      expect.objectContaining({ fromPort: dbPort, referencedSecurityGroupId: sg("backend") }),
+    ]);
+    expect(rules).toContainEqual(expect.objectContaining({ securityGroupId: sg("proxy"), fromPort: 80, cidrIpv4: CIDR }));
+    expect(rules).toContainEqual(expect.objectContaining({ securityGroupId: sg("backend"), fromPort: 3000, referencedSecurityGroupId: sg("proxy") }));
+    const apiOpen = rules.some((r) => r.securityGroupId === sg("backend") && r.fromPort === 3000 && r.cidrIpv4 === CIDR);
+    expect(apiOpen).toBe(plan.apiUrl !== undefined);
+    const egress = ofType(res, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule");
+    expect(egress.map((e) => e.inputs.securityGroupId).sort()).toEqual([sg("backend"), sg("datastore"), sg("proxy")]);
+  });
+
+  it("generates a key pair and exports the private key only as a secret", async () => {
+    expect(ofType(res, "tls:index/privateKey:PrivateKey")).toHaveLength(1);
+    expect(ofType(res, "aws:ec2/keyPair:KeyPair")[0].inputs.publicKey).toBe("ssh-ed25519 AAAA");
+    const key = level.sshPrivateKey as pulumi.Output<string>;
+    expect(await (key as unknown as { isSecret: Promise<boolean> }).isSecret).toBe(true);
+  });
+
+  it("keeps role sources in a private bucket readable only by the nodes' role", () => {
+    const pab = ofType(res, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")[0].inputs;
+    expect(pab).toEqual(expect.objectContaining({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }));
+    expect(ofType(res, "aws:s3/bucketObjectv2:BucketObjectv2")).toHaveLength(3);
+    const policy = JSON.parse(String(ofType(res, "aws:iam/rolePolicy:RolePolicy")[0].inputs.policy));
+    expect(policy.Statement).toEqual([{ Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${stack}-src-bucket/roles/*` }]);
+  });
+
+  it("runs each fault action over SSH on its node, in order, after every node is ready", async () => {
+    const ready = ofType(res, "command:remote:Command").filter((c) => c.name.endsWith("-ready"));
+    expect(ready.map((r) => r.name)).toEqual([`${stack}-datastore-ready`, `${stack}-backend-ready`, `${stack}-proxy-ready`]);
+    for (const r of ready) expect(String(r.inputs.create)).toContain("cloud-init status --wait");
+    const actions = ofType(res, "command:remote:Command").filter((c) => c.name.includes("-action-"));
+    expect(actions.map((a) => a.name)).toEqual(plan.actions.map((a) => `${stack}-action-${a.id}`));
+    const resolved = await value((level as unknown as { nodes: pulumi.Output<unknown> }).nodes);
+    expect(resolved).toBeDefined();
+    actions.forEach((a, i) => {
+      const action = plan.actions[i];
+      expect(a.inputs.create).toBe("sudo bash -s");
+      expect(String(a.inputs.stdin)).not.toMatch(/\{\{/);
+      // The connection holds the private key, so Pulumi keeps all of it secret.
+      const wrapped = a.inputs.connection as { [SECRET_SIG]: string; value: { host: string; user: string } };
+      expect(wrapped[SECRET_SIG]).toBe(SECRET_VALUE);
+      expect(wrapped.value.host).toBe(publicIp(`x-${action.node}`));
+      expect(wrapped.value.user).toBe("admin");
+      const deps = (optsByName.get(a.name)?.dependsOn ?? []) as pulumi.Resource[];
+      expect(deps).toHaveLength(i === 0 ? 3 : 1);
+    });
+  });
+
+  it("outputs the app URL on the proxy's public address and ssh commands", async () => {
+    expect(await value(level.appUrl)).toBe("http://198.51.100.12/");
+    const nodes = await value(level.nodes);
+    expect(nodes.proxy.access).toBe(`ssh -i drills-${stack}.pem admin@198.51.100.12`);
+    const brief = await value(level.brief);
+    expect(brief).toContain("pulumi stack output --stack");
+    expect(brief).not.toContain("npx drills up");
+  });
+});
+
+describe("aws specifics", () => {
+  it("bad-cors: the API has its own public origin, and the proxy points the front end at it", async () => {
+    const { res, level } = await render("bad-cors", {});
+    const proxy = ofType(res, "aws:ec2/instance:Instance").find((i) => i.name.endsWith("-proxy"))!;
+    expect(String(proxy.inputs.userData)).toContain("API_BASE='http://198.51.100.11:3000'");
+    const backend = ofType(res, "aws:ec2/instance:Instance").find((i) => i.name.endsWith("-backend"))!;
+    expect(String(backend.inputs.userData)).toContain("CORS_ORIGIN='http://localhost:80'");
+    expect(await value(level.apiUrl)).toBe("http://198.51.100.11:3000/");
+  });
+
+  it("disk-full: the uploads volume is its own small encrypted EBS volume, mounted by user data", async () => {
+    const { res } = await render("disk-full", { ttlHours: "2", player: "alice", backendInstanceType: "t3.medium" });
+    const vols = ofType(res, "aws:ebs/volume:Volume");
+    expect(vols).toHaveLength(1);
+    expect(vols[0].inputs).toEqual(expect.objectContaining({ size: 1, encrypted: true, availabilityZone: "eu-west-1a" }));
+    expect(ofType(res, "aws:ec2/volumeAttachment:VolumeAttachment")).toHaveLength(1);
+    const backend = ofType(res, "aws:ec2/instance:Instance").find((i) => i.name.endsWith("-backend"))!;
+    expect(backend.inputs.instanceType).toBe("t3.medium");
+    expect((backend.inputs.tags as Record<string, string>)["drills:player"]).toBe("alice");
+    const ud = String(backend.inputs.userData);
+    expect(ud).toContain("nvme-Amazon_Elastic_Block_Store_");
+    expect(ud).toContain("/var/lib/drills/uploads");
+    expect(ud).toContain("date -u -d '+120 minutes'");
+  });
+
+  it("vpc=new builds a VPC, a public subnet and a route to an internet gateway", async () => {
+    const { res } = await render("baseline", { vpc: "new" });
+    expect(ofType(res, "aws:ec2/vpc:Vpc")).toHaveLength(1);
+    expect(ofType(res, "aws:ec2/subnet:Subnet")[0].inputs.mapPublicIpOnLaunch).toBe(true);
+    expect(ofType(res, "aws:ec2/internetGateway:InternetGateway")).toHaveLength(1);
+  });
+});
