@@ -1,3 +1,4 @@
+import { spawnSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { Created, recordResources, value } from "./mocks";
 
@@ -75,6 +76,10 @@ describe.each(LEVELS.map((l) => [l.id]))("%s on the aws target (mocks)", (id) =>
       expect(ud).toContain("OnCalendar=");
       expect(ud).not.toMatch(/PASSWORD/);
       expect(ud).toContain("--aws-sigv4");
+      // It must at least parse as bash (the container test runs it for real).
+      const syntax = spawnSync("bash", ["-n"], { input: ud });
+      expect(syntax.stderr.toString()).toBe("");
+      expect(syntax.status).toBe(0);
     }
     const ds = ofType(res, "aws:ec2/instance:Instance")[0];
     expect(String(ds.inputs.userData)).toContain(`SEED_INVOICES='${plan.nodes[0].image.buildArgs.SEED_INVOICES}'`);
