@@ -113,6 +113,8 @@ export function renderUserData(a: UserDataArgs): string {
     ...(hosts.length ? [`cat >>/tmp/drills-hosts <<'DRILLS_HOSTS'`, ...hosts, "DRILLS_HOSTS"] : []),
     "cat /tmp/drills-hosts >/etc/hosts",
     "rm -f /tmp/drills-hosts",
+    "# Keep them across reboots: Debian's cloud images let cloud-init rewrite /etc/hosts at boot.",
+    "if [ -d /etc/cloud/cloud.cfg.d ]; then echo 'manage_etc_hosts: false' >/etc/cloud/cloud.cfg.d/99-drills-hosts.cfg; fi",
     "",
     "# 3. Dedicated volumes.",
     ...(a.volumes.length ? a.volumes.map(mountVolume) : ["# (none)"]),
