@@ -1,6 +1,7 @@
 import { originToken, portToken } from "../plan/endpoints";
 import { setEnv } from "../plan/patch";
 import { stringParam } from "./params";
+import { RESTART_BACKEND } from "./scripts";
 import { CheckContext, Fault } from "./types";
 
 export interface BadCorsParams {
@@ -71,9 +72,7 @@ export function badCors(params: BadCorsParams = {}): Fault {
         script: [
           "set -euo pipefail",
           `sed -i "s|^CORS_ORIGIN=.*|CORS_ORIGIN='${plan.appUrl.replace(/\/$/, "")}'|" /etc/drills/backend.env`,
-          "supervisorctl restart backend >/dev/null",
-          "for _ in $(seq 1 100); do curl -fsS -m 2 http://127.0.0.1:3000/api/health >/dev/null 2>&1 && exit 0; sleep 0.1; done",
-          'echo "backend did not answer after restart" >&2; exit 1',
+          ...RESTART_BACKEND,
         ].join("\n"),
       },
     ],

@@ -1,6 +1,6 @@
 import { DrillsError } from "../plan/errors";
 import { intParam, stringParam } from "./params";
-import { adminSql } from "./sql";
+import { adminSql, RESTART_BACKEND } from "./scripts";
 import { CheckContext, Fault } from "./types";
 
 export interface LockedMigrationParams {
@@ -47,9 +47,7 @@ export function lockedMigration(params: LockedMigrationParams = {}): Fault {
   const restartScript = [
     "set -euo pipefail",
     "# The deploy restarts the app after its migration step.",
-    "supervisorctl restart backend >/dev/null",
-    "for _ in $(seq 1 100); do curl -fsS -m 2 http://127.0.0.1:3000/api/health >/dev/null 2>&1 && exit 0; sleep 0.1; done",
-    'echo "backend did not answer after restart" >&2; exit 1',
+    ...RESTART_BACKEND,
   ].join("\n");
   return {
     id,

@@ -1,6 +1,6 @@
 import { LevelPlan } from "../plan/types";
 import { intParam, stringParam } from "./params";
-import { adminSql } from "./sql";
+import { adminSql } from "./scripts";
 import { CheckContext, CheckResult, Fault } from "./types";
 
 export interface MissingIndexParams {

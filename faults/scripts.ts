@@ -11,3 +11,10 @@ export function adminSql(engine: Engine, sql: string): string {
       : "mariadb --batch drills";
   return `set -euo pipefail\n${client} <<'DRILLS_SQL'\n${sql}\nDRILLS_SQL\n`;
 }
+
+/** Bash lines that restart the backend program and wait until its API answers again. */
+export const RESTART_BACKEND = [
+  "supervisorctl restart backend >/dev/null",
+  "for _ in $(seq 1 100); do curl -fsS -m 2 http://127.0.0.1:3000/api/health >/dev/null 2>&1 && exit 0; sleep 0.1; done",
+  'echo "backend did not answer after restart" >&2; exit 1',
+];
