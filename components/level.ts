@@ -39,9 +39,11 @@ export class Level extends pulumi.ComponentResource {
   public readonly sshPrivateKey?: pulumi.Output<string>;
 
   constructor(name: string, args: LevelArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Validate before registering anything, so a bad config creates nothing.
-    super("drills:levels:Level", name, {}, (validateLevelArgs(args), opts));
+    // Validate and plan before registering anything, so a bad config or two
+    // conflicting faults fail at preview with nothing created.
+    validateLevelArgs(args);
     const plan = buildPlan(args.level, args.options);
+    super("drills:levels:Level", name, {}, opts);
 
     // Each target resolves the plan's endpoints; outputs come once it is ready.
     let resolved: pulumi.Output<LevelPlan>;
