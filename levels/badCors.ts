@@ -3,7 +3,7 @@ import { LevelDefinition } from "./types";
 
 export const badCorsLevel: LevelDefinition = {
   id: "bad-cors",
-  title: "Bad CORS: the page loads, the data does not",
+  title: "The page loads, the data does not",
   summary: "The front end shows errors everywhere in a browser, yet the API answers curl fine.",
   engine: "postgres",
   seed: { users: 50, invoices: 20000 },
@@ -21,7 +21,6 @@ export const badCorsLevel: LevelDefinition = {
   objectives: [
     "Reproduce the failure in a browser and find the exact error the browser reports.",
     "Fix the configuration so the front end works again; keep the API on its own origin.",
-    "Run `drills check bad-cors`.",
   ],
   hints: [
     "Open the app in a browser with the developer tools' console and network tab open. What does the console say about the API requests?",

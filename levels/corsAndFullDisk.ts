@@ -5,7 +5,7 @@ import { LevelDefinition } from "./types";
 /** Two faults at once: a browser-only failure hides a full disk behind it. */
 export const corsAndFullDiskLevel: LevelDefinition = {
   id: "cors-and-full-disk",
-  title: "Two at once: a blank app and a full disk",
+  title: "A blank app, and uploads fail too",
   summary: "Two faults at once: the browser shows no data, and uploads fail too.",
   engine: "postgres",
   seed: { users: 50, invoices: 20000 },
@@ -19,7 +19,7 @@ export const corsAndFullDiskLevel: LevelDefinition = {
   },
   objectives: [
     "Find every cause: there is more than one.",
-    "Fix each without losing users' files, and run `drills check cors-and-full-disk`.",
+    "Fix each without losing users' files.",
   ],
   hints: [
     "Start with what the browser's console says, then try an upload with curl against the API directly.",

@@ -3,7 +3,7 @@ import { LevelDefinition } from "./types";
 
 export const diskFullLevel: LevelDefinition = {
   id: "disk-full",
-  title: "Disk full: uploads fail, reads work",
+  title: "Uploads fail, reads work",
   summary: "File uploads fail with a server error while everything else still works.",
   engine: "postgres",
   seed: { users: 50, invoices: 20000 },
@@ -17,8 +17,7 @@ export const diskFullLevel: LevelDefinition = {
   },
   objectives: [
     "Find why writes fail on the backend.",
-    "Free the space without losing any file a user uploaded.",
-    "Run `drills check disk-full`.",
+    "Make uploads work again without losing any file a user uploaded.",
   ],
   hints: [
     "What does the backend log (/var/log/drills/backend.log) say for the failed upload? Which error code?",

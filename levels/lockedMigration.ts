@@ -3,7 +3,7 @@ import { LevelDefinition } from "./types";
 
 export const lockedMigrationLevel: LevelDefinition = {
   id: "locked-migration",
-  title: "Locked migration: the app hangs after a deploy",
+  title: "The app hangs after a deploy",
   summary: "After a deploy the user list hangs forever while the servers look idle.",
   engine: "postgres",
   seed: { users: 50, invoices: 20000 },
@@ -17,9 +17,9 @@ export const lockedMigrationLevel: LevelDefinition = {
     ],
   },
   objectives: [
-    "Show whether the backend is busy (CPU) or waiting (IO, locks).",
+    "Show whether the backend is busy (CPU) or waiting on something.",
     "Find what the user list is waiting for, and who holds it.",
-    "Make the app answer again, and run `drills check locked-migration`.",
+    "Make the app answer again without losing data.",
   ],
   hints: [
     "On the backend, `top` and `ps -o pid,stat,wchan:20,cmd -C node`: is node burning CPU? What does the request log in /var/log/drills/backend.log say about /api/users?",

@@ -42,6 +42,15 @@ export function renderBrief(level: LevelDefinition, plan: LevelPlan): string {
   }
   lines.push("", "## What users see", "", ...level.brief.symptoms.map((s) => `- ${s}`));
   lines.push("", "## Objectives", "", ...level.objectives.map((o, i) => `${i + 1}. ${o}`));
+  // The CLI's check reaches Docker levels; on AWS the instructor checks by hand for now.
+  if (level.faults.length > 0 && plan.target === "docker") {
+    lines.push(
+      "",
+      "## Is it fixed?",
+      "",
+      `\`npx drills check ${level.id}${stackFlag}\` says OK, or NO with what still fails. Stuck? \`npx drills hint ${level.id}\`.`,
+    );
+  }
   lines.push(
     "",
     "When you are done, write an incident report (what users saw, when, impact) and a postmortem (cause, fix, what prevents it next time).",

@@ -1,4 +1,5 @@
 import { main } from "../../cli/main";
+import { getLevel } from "../../levels";
 
 /** Run the CLI in-process, capturing what it prints and its exit code. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -33,6 +34,38 @@ describe("drills CLI", () => {
     const r = await cli("brief", "baseline");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("docker exec -it drills-level-baseline-proxy bash");
+  });
+
+  it("gives the API's own origin where a level has one, and never the cause", async () => {
+    const r = await cli("brief", "bad-cors");
+    expect(r.stdout).toMatch(/- API: http:\/\/127\.0\.0\.1:\d+\//);
+  });
+
+  it.each([
+    ["missing-index", /index|explain|scan/i],
+    ["locked-migration", /lock|pg_|transaction/i],
+    ["bad-cors", /cors|access-control|origin header/i],
+    ["disk-full", /disk|space|full|runaway|export/i],
+    ["cors-and-full-disk", /cors|access-control|disk|space|full/i],
+  ])("%s: what the player is told names symptoms, never the cause", (id, cause) => {
+    const l = getLevel(id);
+    for (const text of [l.title, l.summary, l.brief.situation, ...l.brief.symptoms, ...l.objectives]) expect(text).not.toMatch(cause);
+  });
+
+  it("shows staged hints, the last one the solution, and rejects a hint that does not exist", async () => {
+    const first = await cli("hint", "missing-index");
+    expect(first.stdout).toMatch(/^Hint 1 of 4: /);
+    expect(first.stdout).toContain("More: drills hint missing-index 2");
+    expect((await cli("hint", "missing-index", "4")).stdout).toMatch(/^Hint 4 of 4 \(the solution\): Solution: `CREATE INDEX/);
+    const bad = await cli("hint", "missing-index", "9");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/Hint "9" does not exist for missing-index: give a number from 1 to 4/);
+  });
+
+  it("check on a level that is not up says how to start it", async () => {
+    const r = await cli("check", "missing-index", "--stack", "never-started");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Level missing-index is not running on this engine .*drills up missing-index --stack never-started|Cannot reach the Docker engine/);
   });
 
   it.each([
