@@ -54,7 +54,14 @@ PG_DATA=/var/lib/postgresql/15/main
 PG_CONF=/etc/postgresql/15/main
 
 provision_postgres() {
-  if has_systemd; then systemctl disable --now postgresql; fi
+  if has_systemd; then
+    # Supervisor runs the server, not the distro's units. The cluster runs in
+    # postgresql@15-main, which stops AFTER postgresql.service (PartOf=,
+    # Before=): `disable --now postgresql` returns while it is still shutting
+    # down, so stop it too (systemctl waits for that job) before pg_ctl below.
+    systemctl disable --now postgresql
+    systemctl stop postgresql@15-main
+  fi
   [ -d "$PG_DATA" ] || pg_createcluster --locale C.UTF-8 15 main
 
   cat >"$PG_CONF/conf.d/drills.conf" <<'CONF'

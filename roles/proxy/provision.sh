@@ -32,6 +32,9 @@ startretries=10
 ; QUIT = graceful shutdown (finish requests in flight)
 stopsignal=QUIT
 stopwaitsecs=10
+; A master still up after stopwaitsecs is SIGKILLed: take its workers along,
+; or they live on, orphaned, holding port 80 so no new nginx can bind.
+killasgroup=true
 redirect_stderr=true
 stdout_logfile=/var/log/supervisor/nginx.log
 stdout_logfile_maxbytes=10MB
