@@ -193,6 +193,17 @@ class Nodes {
   }
 }
 
+
+/** The last test of each suite: down removes the three containers and the network, and only those. */
+function itTearsDown(stack: () => string): void {
+  it("down removes every container and the network", async () => {
+    const before = await leftovers(stack());
+    expect(before).toEqual({ containers: 3, networks: 1, volumes: 0 });
+    expect(await down(stack())).toEqual(before);
+    expect(await leftovers(stack())).toEqual({ containers: 0, networks: 0, volumes: 0 });
+  });
+}
+
 describe("rendered user data provisions plain Debian containers (EC2 path without AWS)", () => {
   const s = new Nodes("test-userdata");
   const sh = (role: Role, script: string) => s.sh(role, script);
@@ -271,12 +282,7 @@ describe("rendered user data provisions plain Debian containers (EC2 path withou
     for (const n of s.plan.nodes) expect(s.results[n.role].seconds).toBeLessThan(15 * 60);
   });
 
-  it("down removes every container and the network", async () => {
-    const before = await leftovers(s.stack);
-    expect(before).toEqual({ containers: 3, networks: 1, volumes: 0 });
-    expect(await down(s.stack)).toEqual(before);
-    expect(await leftovers(s.stack)).toEqual({ containers: 0, networks: 0, volumes: 0 });
-  });
+  itTearsDown(() => s.stack);
 });
 
 /**
@@ -506,10 +512,5 @@ describe("rendered user data provisions Debian containers running systemd (EC2 p
     for (const n of s.plan.nodes) expect(s.results[n.role].seconds).toBeLessThan(15 * 60);
   });
 
-  it("down removes every container and the network", async () => {
-    const before = await leftovers(s.stack);
-    expect(before).toEqual({ containers: 3, networks: 1, volumes: 0 });
-    expect(await down(s.stack)).toEqual(before);
-    expect(await leftovers(s.stack)).toEqual({ containers: 0, networks: 0, volumes: 0 });
-  });
+  itTearsDown(() => s.stack);
 });
