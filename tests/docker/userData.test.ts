@@ -194,6 +194,30 @@ class Nodes {
 }
 
 
+
+/** Through the proxy, as a user: the front end, the API, the database behind it, and the nodes' names. */
+function itServesTheApp(nodes: () => Nodes): void {
+  it("serves the app through the proxy: front end, API and database", async () => {
+    const s = nodes();
+    const sh = (role: Role, script: string) => s.sh(role, script);
+    const health = await sh("proxy", "curl -fsS --max-time 10 http://127.0.0.1/api/health");
+    expect(health.code).toBe(0);
+    expect(JSON.parse(health.stdout)).toMatchObject({ status: "ok", db: "ok", engine: "postgres" });
+    const invoices = await sh("proxy", "curl -fsS --max-time 10 'http://127.0.0.1/api/invoices?pageSize=5'");
+    expect(invoices.code).toBe(0);
+    const page = JSON.parse(invoices.stdout) as { items: unknown[]; total: number };
+    expect(page.items).toHaveLength(5);
+    expect(page.total).toBe(Number(s.node("datastore").image.buildArgs.SEED_INVOICES));
+    const html = await sh("proxy", "curl -fsS --max-time 10 http://127.0.0.1/");
+    expect(html.code).toBe(0);
+    expect(html.stdout).toContain('id="users-list"');
+    // Names from the user data's /etc/hosts lines.
+    const hosts = await sh("proxy", "getent hosts backend datastore");
+    expect(hosts.stdout).toMatch(/\bbackend\b/);
+    expect(hosts.stdout).toMatch(/\bdatastore\b/);
+  });
+}
+
 /** The last test of each suite: down removes the three containers and the network, and only those. */
 function itTearsDown(stack: () => string): void {
   it("down removes every container and the network", async () => {
@@ -246,23 +270,7 @@ describe("rendered user data provisions plain Debian containers (EC2 path withou
     }
   });
 
-  it("serves the app through the proxy: front end, API and database", async () => {
-    const health = await sh("proxy", "curl -fsS --max-time 10 http://127.0.0.1/api/health");
-    expect(health.code).toBe(0);
-    expect(JSON.parse(health.stdout)).toMatchObject({ status: "ok", db: "ok", engine: "postgres" });
-    const invoices = await sh("proxy", "curl -fsS --max-time 10 'http://127.0.0.1/api/invoices?pageSize=5'");
-    expect(invoices.code).toBe(0);
-    const page = JSON.parse(invoices.stdout) as { items: unknown[]; total: number };
-    expect(page.items).toHaveLength(5);
-    expect(page.total).toBe(Number(s.node("datastore").image.buildArgs.SEED_INVOICES));
-    const html = await sh("proxy", "curl -fsS --max-time 10 http://127.0.0.1/");
-    expect(html.code).toBe(0);
-    expect(html.stdout).toContain('id="users-list"');
-    // Names from the user data's /etc/hosts lines.
-    const hosts = await sh("proxy", "getent hosts backend datastore");
-    expect(hosts.stdout).toMatch(/\bbackend\b/);
-    expect(hosts.stdout).toMatch(/\bdatastore\b/);
-  });
+  itServesTheApp(() => s);
 
   it("keeps secrets out of user data; the backend uses its env.sh default", async () => {
     for (const role of Object.keys(s.userData) as Role[]) {
@@ -440,15 +448,7 @@ describe("rendered user data provisions Debian containers running systemd (EC2 p
     }
   });
 
-  it("serves the app through the proxy: front end, API and database", async () => {
-    const health = await sh("proxy", "curl -fsS --max-time 10 http://127.0.0.1/api/health");
-    expect(health.code).toBe(0);
-    expect(JSON.parse(health.stdout)).toMatchObject({ status: "ok", db: "ok", engine: "postgres" });
-    const invoices = await sh("proxy", "curl -fsS --max-time 10 'http://127.0.0.1/api/invoices?pageSize=5'");
-    expect(invoices.code).toBe(0);
-    expect((JSON.parse(invoices.stdout) as { items: unknown[] }).items).toHaveLength(5);
-    expect(await out("proxy", "curl -fsS --max-time 10 http://127.0.0.1/")).toContain('id="users-list"');
-  });
+  itServesTheApp(() => s);
 
   it("answers again after `systemctl restart supervisor` on the backend, and on the proxy", async () => {
     const pids = (role: Role, program: string) => out(role, `systemctl show -p MainPID --value supervisor; supervisorctl pid ${program}`);
