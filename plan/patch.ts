@@ -9,9 +9,3 @@ export function updateNode(plan: LevelPlan, role: Role, f: (n: NodeSpec) => Node
 export function setEnv(plan: LevelPlan, role: Role, env: Record<string, string>): LevelPlan {
   return updateNode(plan, role, (n) => ({ ...n, env: { ...n.env, ...env } }));
 }
-
-export function hostPort(plan: LevelPlan, role: Role): number {
-  const n = plan.nodes.find((x) => x.role === role);
-  if (!n || n.ports.length === 0) throw new Error(`plan ${plan.stack}: ${role} publishes no port`);
-  return n.ports[0].host;
-}

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { Endpoints, hasTokens, resolvePlan, resolveString } from "../../plan/endpoints";
+import { Endpoints, hasTokens, originToken, resolvePlan, resolveString } from "../../plan/endpoints";
 import { AwsOptions } from "../../plan/options";
 import { LevelPlan, Role } from "../../plan/types";
 import { roleBundle } from "./bundle";
@@ -309,6 +309,7 @@ function endpointsOf(
 ): Endpoints {
   const o = {} as Record<Role, string>;
   roles.forEach((r, i) => (o[r] = origin(publicIps[i], r)));
-  for (const n of plan.nodes) if (!(n.role in o)) o[n.role] = `{{origin:${n.role}}}`;
+  // Not created yet: keep the placeholder, so a reference to it is caught.
+  for (const n of plan.nodes) if (!(n.role in o)) o[n.role] = originToken(n.role);
   return { origin: o, port: ports };
 }
