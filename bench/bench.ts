@@ -1,10 +1,13 @@
 // Speed and footprint of levels on the local Docker engine: prints numbers
 // (design targets: ready in seconds once images exist; well under 600 MiB at rest).
 // Usage: npm run bench [-- level ...]   (default: baseline missing-index)
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { levelPlan } from "../compose/plan";
+import { down, up } from "../driver/deployer";
 import { connect } from "../driver/engine";
-import { down, up } from "../driver/level";
+import { stageImage } from "../images/context";
 import { getLevel, levelIds } from "../levels";
-import { buildPlan } from "../plan/build";
 import { dockerPlan } from "../plan/endpoints";
 import { parseOptions } from "../plan/options";
 
@@ -12,7 +15,7 @@ const MiB = 1024 * 1024;
 
 async function bench(id: string): Promise<void> {
   const stack = `bench-${id}`;
-  const plan = dockerPlan(buildPlan(getLevel(id), parseOptions({ level: id, stack }, levelIds())));
+  const plan = dockerPlan(levelPlan(getLevel(id), parseOptions({ level: id, stack }, levelIds())));
   const docker = await connect();
   await down(stack);
   const r = await up(plan);
@@ -27,8 +30,9 @@ async function bench(id: string): Promise<void> {
     const cache = s.memory_stats.stats?.inactive_file ?? s.memory_stats.stats?.cache ?? 0;
     const used = (s.memory_stats.usage - cache) / MiB;
     total += used;
-    const size = (await docker.getImage(n.image.tag).inspect()).Size / MiB;
-    rows.push(`  ${n.role.padEnd(10)} memory ${used.toFixed(0).padStart(4)} MiB of ${n.memoryMiB}   image ${size.toFixed(0).padStart(5)} MiB  ${n.image.tag}`);
+    const tag = stageImage(n.image).tag;
+    const size = (await docker.getImage(tag).inspect()).Size / MiB;
+    rows.push(`  ${n.role.padEnd(10)} memory ${used.toFixed(0).padStart(4)} MiB of ${n.memoryMiB}   image ${size.toFixed(0).padStart(5)} MiB  ${tag}`);
   }
   const t = Date.now();
   await down(stack);
@@ -37,7 +41,26 @@ async function bench(id: string): Promise<void> {
   for (const row of rows) console.log(row);
 }
 
+/** `drills list` as a user runs it: wall time of the whole process and its peak memory (target: 150 ms, 80 MiB). */
+function listStartup(runs = 5): void {
+  const main = path.join(__dirname, "..", "cli", "main.js");
+  const script = `require(${JSON.stringify(main)}).main(["node","drills","list"]).then(() => process.stderr.write(String(process.resourceUsage().maxRSS)))`;
+  const ms: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8" });
+    ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+    rss.push(Number(r.stderr) / 1024);
+  }
+  const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+  const m = med(ms);
+  const r = med(rss);
+  console.log(`drills list: ${m.toFixed(0)} ms (target 150: ${m <= 150 ? "pass" : "FAIL"}), peak ${r.toFixed(0)} MiB (target 80: ${r <= 80 ? "pass" : "FAIL"}), median of ${runs}`);
+}
+
 async function main(): Promise<void> {
+  listStartup();
   const ids = process.argv.slice(2);
   for (const id of ids.length ? ids : ["baseline", "missing-index"]) await bench(id);
 }

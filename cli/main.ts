@@ -1,11 +1,16 @@
-import { Command, CommanderError, Option } from "commander";
-import { nodeAccess } from "../components/level";
-import * as game from "../driver/game";
-import * as driver from "../driver/level";
-import { LEVELS } from "../levels";
-import { renderBrief } from "../plan/brief";
+import { Command, CommanderError } from "commander";
+import { nodeAccess } from "../compose/access";
+import { renderBrief } from "../compose/brief";
+import { getLevel, levels } from "../levels";
+import { CONFIG, flagOf } from "../plan/config";
 import { DrillsError, isDrillsError } from "../plan/errors";
+import { stackFlag } from "../plan/names";
 import { LevelFlags, planFor } from "./plan";
+
+// The deploying and checking modules (dockerode, pg, playwright) load only in
+// the commands that use them, so `list`, `brief` and `hint` start fast.
+const deployer = () => import("../driver/deployer");
+const runtime = () => import("../runtime/game");
 
 const out = (s: string): void => {
   process.stdout.write(s.endsWith("\n") ? s : `${s}\n`);
@@ -14,13 +19,14 @@ const info = (s: string): void => {
   process.stderr.write(`${s}\n`);
 };
 
+/** --stack and every CLI key of the config schema. */
 function levelOptions(cmd: Command): Command {
-  return cmd
-    .option("--stack <name>", "stack name; names, labels and ports derive from it (default level-<id>)")
-    .addOption(new Option("--base-image <ref>", "image the role Dockerfiles start FROM").default(undefined, "debian:bookworm-slim"))
-    .option("--seed-invoices <n>", "invoices baked into the datastore image (default: the level's)")
-    .option("--seed-users <n>", "users baked into the datastore image (default: the level's)")
-    .option("--base-port <port>", "first 127.0.0.1 port to publish (default: derived from the stack)");
+  cmd.option("--stack <name>", "stack name; names, labels and ports derive from it (default level-<id>)");
+  for (const k of CONFIG.filter((c) => c.cli)) {
+    const dflt = k.default === undefined ? "" : ` (default ${String(k.default)})`;
+    cmd.option(`${flagOf(k)} <${k.type === "integer" ? "n" : "value"}>`, `${k.description}${dflt}`);
+  }
+  return cmd;
 }
 
 export function program(): Command {
@@ -33,17 +39,18 @@ export function program(): Command {
     .description("list the levels with a one-line description")
     .option("--json", "print JSON")
     .action((o: { json?: boolean }) => {
+      const all = levels();
       if (o.json) {
-        out(JSON.stringify(LEVELS.map((l) => ({ id: l.id, title: l.title, summary: l.summary, engine: l.engine, faults: l.faults.map((f) => f.id) })), null, 2));
+        out(JSON.stringify(all.map((l) => ({ id: l.id, title: l.title, summary: l.summary, engine: l.engine, faults: l.faults.map((f) => f.id) })), null, 2));
         return;
       }
-      const width = Math.max(...LEVELS.map((l) => l.id.length));
-      for (const l of LEVELS) out(`${l.id.padEnd(width)}  ${l.summary}`);
+      const width = Math.max(...all.map((l) => l.id.length));
+      for (const l of all) out(`${l.id.padEnd(width)}  ${l.summary}`);
     });
 
   levelOptions(p.command("brief <level>").description("print a level's player brief (markdown)")).action((id: string, o: LevelFlags) => {
     const { level, plan } = planFor(id, o);
-    out(renderBrief(level, plan));
+    out(renderBrief(level, plan, "cli"));
   });
 
   levelOptions(p.command("up <level>").description("build and start a level on the local Docker engine, then print its brief"))
@@ -51,14 +58,13 @@ export function program(): Command {
     .option("--recreate", "remove an existing deployment of the same stack first")
     .action(async (id: string, o: LevelFlags & { json?: boolean; recreate?: boolean }) => {
       const { level, plan } = planFor(id, o);
-      const stackFlag = plan.stack === `level-${id}` ? "" : ` --stack ${plan.stack}`;
       const onSignal = (): void => {
-        info(`\ninterrupted: run \`drills down ${id}${stackFlag}\` to remove what was created`);
+        info(`\ninterrupted: run \`drills down ${id}${stackFlag(plan)}\` to remove what was created`);
         process.exit(130);
       };
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
-      const r = await driver.up(plan, { log: (l) => info(`  ${l}`), recreate: o.recreate });
+      const r = await (await deployer()).up(plan, { log: (l) => info(`  ${l}`), recreate: !!o.recreate });
       process.removeListener("SIGINT", onSignal);
       process.removeListener("SIGTERM", onSignal);
       if (o.json) {
@@ -66,13 +72,13 @@ export function program(): Command {
         return;
       }
       info(`ready in ${r.readySeconds.toFixed(1)} s (images ${r.buildSeconds.toFixed(1)} s)\n`);
-      out(renderBrief(level, plan));
+      out(renderBrief(level, plan, "cli"));
     });
 
   levelOptions(p.command("down <level>").description("remove every container, network and volume the level's stack created")).action(
     async (id: string, o: LevelFlags) => {
       const { plan } = planFor(id, o);
-      const r = await driver.down(plan.stack, (l) => info(`  ${l}`));
+      const r = await (await deployer()).down(plan.stack, (l) => info(`  ${l}`));
       out(`${plan.stack}: removed ${r.containers} containers, ${r.networks} networks, ${r.volumes} volumes`);
     },
   );
@@ -81,7 +87,7 @@ export function program(): Command {
     .option("--json", "print the verdict as JSON")
     .action(async (id: string, o: LevelFlags & { json?: boolean }) => {
       const { level, plan } = planFor(id, o);
-      const r = await game.check(level, plan);
+      const r = await (await runtime()).check(level, plan);
       if (o.json) out(JSON.stringify(r, null, 2));
       else {
         out(r.ok ? `OK: ${id} is fixed` : `NO: ${id} is not fixed yet`);
@@ -93,7 +99,7 @@ export function program(): Command {
   p.command("hint <level> [n]")
     .description("show hint n of a level (default 1); the last hint is the solution")
     .action((id: string, n: string | undefined) => {
-      const { level } = planFor(id, {});
+      const level = getLevel(id);
       const count = level.hints.length;
       const i = n === undefined ? 1 : Number(n);
       if (!Number.isInteger(i) || i < 1 || i > count) {
@@ -106,6 +112,7 @@ export function program(): Command {
   levelOptions(p.command("solve <level>").description("instructors: apply the level's reference solution, then check"))
     .action(async (id: string, o: LevelFlags) => {
       const { level, plan } = planFor(id, o);
+      const game = await runtime();
       await game.solve(level, plan, (l) => info(`  ${l}`));
       const r = await game.check(level, plan);
       out(r.ok ? `solved: ${id} checks OK` : `NO: the reference solution did not fix ${id}`);
@@ -117,13 +124,29 @@ export function program(): Command {
     .description("show every drills stack on the local Docker engine")
     .option("--json", "print JSON")
     .action(async (o: { json?: boolean }) => {
-      const stacks = await driver.status();
+      const stacks = await (await deployer()).status();
       if (o.json) return out(JSON.stringify(stacks, null, 2));
       if (stacks.length === 0) return out("no drills levels are running");
       for (const s of stacks) {
         out(`${s.stack} (level ${s.level})`);
         for (const n of s.nodes) out(`  ${n.role.padEnd(10)} ${n.container.padEnd(36)} ${n.state}/${n.health}  ${n.ports.join(" ")}`);
       }
+    });
+
+  p.command("stacks")
+    .description("write the Pulumi stack file of every level that has none (stacks/Pulumi.level-<id>.yaml)")
+    .option("--dir <dir>", "folder to write to (default: the project's stacks/)")
+    .action(async (o: { dir?: string }) => {
+      const { writeMissingStacks } = await import("./generate");
+      const written = writeMissingStacks(o.dir);
+      out(written.length ? written.map((f) => `wrote ${f}`).join("\n") : "every level has its stack file");
+    });
+
+  p.command("gen")
+    .description("maintainers: regenerate Pulumi.yaml's config block and the README's level and config tables")
+    .action(async () => {
+      const { writeGenerated } = await import("./generate");
+      for (const f of writeGenerated()) out(`updated ${f}`);
     });
 
   return p;

@@ -1,22 +1,17 @@
+import { levelPlan } from "../compose/plan";
 import { getLevel, levelIds } from "../levels";
 import { LevelDefinition } from "../levels/types";
-import { buildPlan } from "../plan/build";
 import { dockerPlan } from "../plan/endpoints";
-import { LevelOptions, parseOptions } from "../plan/options";
+import { LevelOptions, parseOptions, RawOptions } from "../plan/options";
 import { LevelPlan } from "../plan/types";
 
-/** Flags shared by the commands that name a level. */
-export interface LevelFlags {
-  stack?: string;
-  baseImage?: string;
-  seedInvoices?: string;
-  seedUsers?: string;
-  basePort?: string;
-}
+/** Flags of the commands that name a level: --stack and the schema's CLI keys (plan/config.ts). */
+export type LevelFlags = RawOptions;
 
 /** The same validation and plan the Pulumi program uses, from CLI flags, resolved for Docker. */
 export function planFor(id: string, flags: LevelFlags): { level: LevelDefinition; options: LevelOptions; plan: LevelPlan } {
   const level = getLevel(id);
-  const options = parseOptions({ level: id, target: "docker", ...flags }, levelIds());
-  return { level, options, plan: dockerPlan(buildPlan(level, options)) };
+  const raw: RawOptions = { ...flags, level: id, target: "docker" };
+  const options = parseOptions(raw, levelIds());
+  return { level, options, plan: dockerPlan(levelPlan(level, options)) };
 }

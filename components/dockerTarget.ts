@@ -2,8 +2,10 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { volumeDriverOpts } from "../plan/build";
-import { repoRoot } from "../plan/repo";
+import { stageImage } from "../images/context";
+import { volumeDriverOpts } from "../plan/app";
+import { LABEL_ROLE } from "../plan/names";
+import { readinessSeconds } from "../plan/recipe";
 import { LevelPlan, NodeSpec, Role } from "../plan/types";
 
 export interface DockerTargetArgs {
@@ -35,7 +37,6 @@ export class DockerTarget extends pulumi.ComponentResource {
     const plan = args.plan;
     if (JSON.stringify(plan).includes("{{")) throw new Error(`plan ${plan.stack}: resolve endpoints (dockerPlan) before rendering`);
     const labels = labelList(plan.labels);
-    const root = repoRoot();
 
     this.network = new docker.Network(
       `${name}-net`,
@@ -43,22 +44,22 @@ export class DockerTarget extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // One image resource per distinct tag: roles can share an image.
-    const images = new Map<string, docker.Image>();
+    // One image per role, built from the same staged context as the CLI's driver builds.
+    const images = new Map<Role, docker.Image>();
     for (const n of plan.nodes) {
-      if (images.has(n.image.tag)) continue;
+      const staged = stageImage(n.image);
       images.set(
-        n.image.tag,
+        n.role,
         new docker.Image(
           `${name}-${n.role}-image`,
           {
-            imageName: n.image.tag,
+            imageName: staged.tag,
             skipPush: true,
             buildOnPreview: false,
             build: {
-              context: path.join(root, n.image.context),
-              dockerfile: path.join(root, n.image.dockerfile),
-              args: n.image.buildArgs,
+              context: staged.dir,
+              dockerfile: path.join(staged.dir, staged.dockerfile),
+              args: staged.buildArgs,
             },
           },
           { parent: this },
@@ -80,7 +81,7 @@ export class DockerTarget extends pulumi.ComponentResource {
         if (!d) throw new Error(`plan ${plan.stack}: node ${n.role} depends on ${r}, which comes later or is missing`);
         return d;
       });
-      const image = images.get(n.image.tag) as docker.Image;
+      const image = images.get(n.role) as docker.Image;
       const container = new docker.Container(
         `${name}-${n.role}`,
         containerArgs(n, plan, image.imageName, this.network.name, volumes.map((v) => v.name)),
@@ -124,7 +125,7 @@ export function containerArgs(
     hostname: n.hostname,
     image,
     envs: Object.entries(n.env).map(([k, v]) => `${k}=${v}`),
-    labels: labelList({ ...plan.labels, "drills.role": n.role }),
+    labels: labelList({ ...plan.labels, [LABEL_ROLE]: n.role }),
     memory: n.memoryMiB,
     memorySwap: n.memoryMiB,
     cpus: String(n.cpus),
@@ -141,7 +142,7 @@ export function containerArgs(
       startPeriod: secs(n.healthcheck.startPeriodSeconds),
     },
     wait: true,
-    waitTimeout: n.healthcheck.startPeriodSeconds + n.healthcheck.retries * n.healthcheck.intervalSeconds,
+    waitTimeout: readinessSeconds(n.healthcheck),
     mustRun: true,
   };
 }

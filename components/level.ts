@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
+import { nodeAccess, NodeAccess } from "../compose/access";
+import { renderBrief } from "../compose/brief";
+import { levelPlan } from "../compose/plan";
 import { LevelDefinition } from "../levels/types";
-import { renderBrief } from "../plan/brief";
-import { buildPlan } from "../plan/build";
 import { dockerPlan } from "../plan/endpoints";
 import { DrillsError } from "../plan/errors";
 import { AwsOptions, LevelOptions } from "../plan/options";
@@ -14,13 +15,6 @@ export interface LevelArgs {
   level: LevelDefinition;
   /** Validated options (plan/options.ts parseOptions). */
   options: LevelOptions;
-}
-
-/** Per-node facts a player needs, exported as a stack output. */
-export interface NodeAccess {
-  container: string;
-  access: string;
-  ports: Record<string, string>;
 }
 
 /**
@@ -42,29 +36,24 @@ export class Level extends pulumi.ComponentResource {
     // Validate and plan before registering anything, so a bad config or two
     // conflicting faults fail at preview with nothing created.
     validateLevelArgs(args);
-    const plan = buildPlan(args.level, args.options);
+    const plan = levelPlan(args.level, args.options);
     super("drills:levels:Level", name, {}, opts);
 
     // Each target resolves the plan's endpoints; outputs come once it is ready.
     let resolved: pulumi.Output<LevelPlan>;
-    switch (plan.target) {
-      case "docker": {
-        const p = dockerPlan(plan);
-        resolved = new DockerTarget(name, { plan: p }, { parent: this }).ready.apply(() => p);
-        break;
-      }
-      case "aws": {
-        const t = new AwsTarget(name, { plan, aws: args.options.aws as AwsOptions }, { parent: this });
-        resolved = t.resolved;
-        this.sshPrivateKey = t.privateKey;
-        break;
-      }
+    if (plan.target === "aws") {
+      const t = new AwsTarget(name, { plan, aws: args.options.aws as AwsOptions }, { parent: this });
+      resolved = t.resolved;
+      this.sshPrivateKey = t.privateKey;
+    } else {
+      const p = dockerPlan(plan);
+      resolved = new DockerTarget(name, { plan: p }, { parent: this }).ready.apply(() => p);
     }
     this.plan = plan;
     this.appUrl = resolved.apply((p) => p.appUrl);
     this.apiUrl = resolved.apply((p) => p.apiUrl);
     this.nodes = resolved.apply((p) => nodeAccess(p));
-    this.brief = resolved.apply((p) => renderBrief(args.level, p));
+    this.brief = resolved.apply((p) => renderBrief(args.level, p, "pulumi"));
 
     this.registerOutputs({ appUrl: this.appUrl, apiUrl: this.apiUrl, nodes: this.nodes, brief: this.brief, sshPrivateKey: this.sshPrivateKey });
   }
@@ -78,17 +67,4 @@ export function validateLevelArgs(args: LevelArgs): void {
   if (args.options.target === "aws" && !args.options.aws) {
     throw new DrillsError("drills:target is aws but the AWS settings were not validated (use parseOptions).");
   }
-}
-
-export function nodeAccess(plan: LevelPlan): Record<string, NodeAccess> {
-  return Object.fromEntries(
-    plan.nodes.map((n) => [
-      n.role,
-      {
-        container: n.name,
-        access: n.accessCommand,
-        ports: Object.fromEntries(n.ports.map((p) => [p.name, `127.0.0.1:${p.host}`])),
-      },
-    ]),
-  );
 }

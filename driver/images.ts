@@ -3,8 +3,9 @@ import Docker from "dockerode";
 import * as fs from "fs";
 import * as path from "path";
 import { DrillsError } from "../plan/errors";
-import { repoRoot } from "../plan/repo";
-import { ImageSpec } from "../plan/types";
+import { LABEL_ROLE } from "../plan/names";
+import { StagedImage } from "../images/context";
+import { repoRoot } from "../images/repo";
 import { follow, imageExists } from "./engine";
 
 export type Log = (line: string) => void;
@@ -36,14 +37,14 @@ export async function ensureBaseImage(docker: Docker, ref: string, log: Log): Pr
   );
 }
 
-/** Build a role image unless its content-hash tag already exists. */
-export async function buildImage(docker: Docker, spec: ImageSpec, log: Log): Promise<"cached" | "built"> {
+/** Build a role image from its staged context unless its content-hash tag already exists. */
+export async function buildImage(docker: Docker, spec: StagedImage, log: Log): Promise<"cached" | "built"> {
   if (await imageExists(docker, spec.tag)) return "cached";
-  log(`building ${spec.tag} (${spec.dockerfile})`);
+  log(`building ${spec.tag}`);
   const started = Date.now();
   const stream = await docker.buildImage(
-    { context: path.join(repoRoot(), spec.context), src: spec.inputs },
-    { t: spec.tag, dockerfile: spec.dockerfile, buildargs: spec.buildArgs, labels: { "drills.role": spec.role }, rm: true, forcerm: true },
+    { context: spec.dir, src: spec.files },
+    { t: spec.tag, dockerfile: spec.dockerfile, buildargs: spec.buildArgs, labels: { [LABEL_ROLE]: spec.role }, rm: true, forcerm: true },
   );
   try {
     await follow(docker, stream);

@@ -39,6 +39,7 @@ export function badCors(params: BadCorsParams = {}): Fault {
   return {
     id,
     description: "The API is on its own origin and the backend's CORS_ORIGIN names the wrong one.",
+    spoilers: ["cors", "access-control", "allow-origin", "preflight"],
     bounds: ["Changes two settings of the level's own nodes (proxy API_BASE, backend CORS_ORIGIN)."],
     patch: (plan) => {
       const api = originToken("backend");

@@ -50,6 +50,7 @@ export function diskFull(params: DiskFullParams = {}): Fault {
   return {
     id,
     description: `A runaway export fills the backend's ${sizeMiB} MiB uploads volume.`,
+    spoilers: ["disk", "space", "full", "runaway", "export", "enospc", "quota"],
     bounds: [`Fills only the backend's uploads volume, a ${sizeMiB} MiB tmpfs owned by the level (never the host disk).`],
     patch: capVolume,
     actions: () => [

@@ -52,6 +52,7 @@ export function lockedMigration(params: LockedMigrationParams = {}): Fault {
   return {
     id,
     description: `A migration session (${session}) holds an exclusive lock on ${table} in an open transaction; the backend restarted into it.`,
+    spoilers: ["lock", "pg_", "transaction", "migration", "alter table"],
     bounds: [`One session in the level's own datastore holds a lock on ${table}; terminating it rolls everything back.`],
     patch: (plan) => {
       if (plan.engine !== "postgres") {

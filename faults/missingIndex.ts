@@ -51,6 +51,7 @@ export function missingIndex(params: MissingIndexParams = {}): Fault {
   return {
     id,
     description: `Drops ${index}, so the invoice search by customer scans the whole table.`,
+    spoilers: ["index", "explain", "seq scan", "full scan"],
     bounds: [`Drops one index (${index}) in the level's own datastore; no data is changed.`],
     actions: (plan) => [
       { id: `${id}-drop`, node: "datastore", description: `drop ${index}`, script: adminSql(plan.engine, dropSql(plan)) },

@@ -67,8 +67,14 @@ export interface Fault {
   id: string;
   /** One line for instructors; never shown to players. */
   description: string;
-  /** What the fault promises not to touch or exceed (shown by `drills faults`). */
+  /** What the fault promises not to touch or exceed (instructor notes). */
   bounds: string[];
+  /**
+   * Words that would give the cause away (the fault's name, the broken
+   * thing). Tests hold every player-visible text of a level to them: the
+   * rendered brief and what `up` prints. Matched case-insensitively.
+   */
+  spoilers: readonly string[];
   /** Pure: returns a new plan, never mutates its argument. */
   patch?: (plan: LevelPlan) => LevelPlan;
   /** Scripts run after readiness, in order (the break itself). */

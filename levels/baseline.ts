@@ -1,7 +1,7 @@
 import { LevelDefinition } from "./types";
 
 /** The whole app healthy, no fault: every faulty level starts from it. */
-export const baseline: LevelDefinition = {
+const level: LevelDefinition = {
   id: "baseline",
   title: "Baseline: a healthy production app to tour",
   summary: "The sample app healthy on all three nodes; tour it before a broken level.",
@@ -25,3 +25,5 @@ export const baseline: LevelDefinition = {
     "On the datastore: `psql -U drills -h 127.0.0.1 drills` (password drills), then `\\d invoices`.",
   ],
 };
+
+export default level;

@@ -7,15 +7,12 @@
 
 /** The three node roles. Each has one provisioning script in roles/<role>/. */
 export type Role = "proxy" | "backend" | "datastore";
-export const ROLES: readonly Role[] = ["datastore", "backend", "proxy"];
 
 /** Datastore engines: PostgreSQL 15 or MariaDB 10.11, both from Debian 12. */
 export type Engine = "postgres" | "mysql";
-export const ENGINES: readonly Engine[] = ["postgres", "mysql"];
 
 /** Where a level is provisioned. */
 export type Target = "docker" | "aws";
-export const TARGETS: readonly Target[] = ["docker", "aws"];
 
 /** How much data the datastore image is built with. */
 export interface SeedSize {
@@ -23,18 +20,21 @@ export interface SeedSize {
   invoices: number;
 }
 
-/** A role image, tagged by a hash of everything its build reads. */
+/**
+ * A role image recipe: what its build reads and its parameters. Pure data;
+ * the content hash (the image tag) is computed where images are built
+ * (images/context.ts), so planning never reads files.
+ */
 export interface ImageSpec {
   role: Role;
-  /** drills/<role>:<hash>; unchanged inputs give the same tag, so no rebuild. */
-  tag: string;
-  /** Build context, relative to the repository root ("." = the root). */
-  context: string;
-  /** Dockerfile, relative to the repository root. */
+  /**
+   * Repository-relative files and folders the build reads: the ONE list the
+   * Docker build context, the Pulumi image and the AWS role bundle are made of.
+   */
+  inputs: string[];
+  /** Dockerfile, relative to the repository root (one of the inputs). */
   dockerfile: string;
   buildArgs: Record<string, string>;
-  /** Repository-relative files the build reads (hashed into the tag). */
-  inputs: string[];
 }
 
 /** A port published on 127.0.0.1 only: players and tests reach nodes there. */
@@ -100,7 +100,6 @@ export interface ActionSpec {
 
 export interface LevelPlan {
   level: string;
-  title: string;
   stack: string;
   target: Target;
   engine: Engine;

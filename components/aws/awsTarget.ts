@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { stageImage } from "../../images/context";
 import { Endpoints, hasTokens, originToken, resolvePlan, resolveString } from "../../plan/endpoints";
 import { AwsOptions } from "../../plan/options";
 import { LevelPlan, Role } from "../../plan/types";
@@ -118,17 +119,19 @@ export class AwsTarget extends pulumi.ComponentResource {
       { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
       parent,
     );
-    const objects = new Map<string, aws.s3.BucketObjectv2>();
+    const objects = new Map<Role, aws.s3.BucketObjectv2>();
+    const sourceKey = new Map<Role, string>();
     for (const n of plan.nodes) {
-      if (objects.has(n.image.tag)) continue;
+      const staged = stageImage(n.image);
+      sourceKey.set(n.role, `roles/${n.role}-${staged.hash}.tar.gz`);
       objects.set(
-        n.image.tag,
+        n.role,
         new aws.s3.BucketObjectv2(
           `${name}-${n.role}-src`,
           {
             bucket: bucket.id,
-            key: `roles/${n.role}-${n.image.tag.split(":")[1]}.tar.gz`,
-            source: new pulumi.asset.FileAsset(roleBundle(n.image)),
+            key: sourceKey.get(n.role) as string,
+            source: new pulumi.asset.FileAsset(roleBundle(staged)),
             serverSideEncryption: "AES256",
             tags,
           },
@@ -224,7 +227,7 @@ export class AwsTarget extends pulumi.ComponentResource {
             hosts: Object.fromEntries(before.map((b, i) => [b.role, privateIps[i]])),
             volumes: volumes.map((v, i) => ({ volumeId: volumeIds[i], target: v.target })),
             ttlHours: o.ttlHours,
-            source: { kind: "s3", bucket: bucketName, key: `roles/${n.role}-${n.image.tag.split(":")[1]}.tar.gz`, region: regionName },
+            source: { kind: "s3", bucket: bucketName, key: sourceKey.get(n.role) as string, region: regionName },
           });
         });
       const instance = new aws.ec2.Instance(

@@ -2,14 +2,14 @@
 # Provision the backend node: Node 18 (Debian's nodejs) running the drills
 # API (app/backend) under supervisor as the system user `app`.
 # No npm at build or run time: app/backend/vendor.js bundles pg and mysql2
-# (made on the build host by scripts/vendor-backend.js, `npm run vendor`).
+# (made on the build host by scripts/vendor-backend.js, `npm run build`).
 # Run-time settings are in /etc/drills/backend.env (see roles/backend/env.sh).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../common/lib.sh"
 
 APP_SRC="$DRILLS_SRC/app/backend"
 [ -f "$APP_SRC/server.js" ] || die "missing $APP_SRC/server.js"
-[ -f "$APP_SRC/vendor.js" ] || die "missing $APP_SRC/vendor.js: run 'npm run vendor' (scripts/vendor-backend.js) first"
+[ -f "$APP_SRC/vendor.js" ] || die "missing $APP_SRC/vendor.js: run 'npm run build' (scripts/vendor-backend.js) on the build host first"
 
 install_common backend nodejs
 

@@ -1,7 +1,7 @@
 import { missingIndex } from "../faults/missingIndex";
 import { LevelDefinition } from "./types";
 
-export const missingIndexLevel: LevelDefinition = {
+const level: LevelDefinition = {
   id: "missing-index",
   title: "The invoice search crawls",
   summary: "Invoice search by customer takes seconds instead of milliseconds.",
@@ -29,3 +29,5 @@ export const missingIndexLevel: LevelDefinition = {
     "Solution: `CREATE INDEX idx_invoices_customer ON invoices (customer); ANALYZE invoices;` then EXPLAIN shows an index scan and the search takes milliseconds.",
   ],
 };
+
+export default level;

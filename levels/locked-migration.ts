@@ -1,7 +1,7 @@
 import { lockedMigration } from "../faults/lockedMigration";
 import { LevelDefinition } from "./types";
 
-export const lockedMigrationLevel: LevelDefinition = {
+const level: LevelDefinition = {
   id: "locked-migration",
   title: "The app hangs after a deploy",
   summary: "After a deploy the user list hangs forever while the servers look idle.",
@@ -28,3 +28,5 @@ export const lockedMigrationLevel: LevelDefinition = {
     "Solution: terminate the stuck migration session, e.g. `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'deploy-migrate-002';` Its transaction rolls back; rerun the migration properly later.",
   ],
 };
+
+export default level;

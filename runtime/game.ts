@@ -1,11 +1,11 @@
 import { CheckResult, ProbeResult } from "../faults/types";
 import { LevelDefinition } from "../levels/types";
-import { checkLevel, probeLevel, solutionActions } from "../levels/verdict";
+import { requireRunning, runActions } from "../driver/deployer";
+import { connect } from "../driver/engine";
+import { Log } from "../driver/images";
 import { LevelPlan } from "../plan/types";
 import { dockerContext } from "./context";
-import { connect } from "./engine";
-import { Log } from "./images";
-import { requireRunning, runActions } from "./level";
+import { checkLevel, probeLevel, solutionActions } from "./verdict";
 
 /** Check a running level on the local engine: fixed or not, with reasons. */
 export async function check(level: LevelDefinition, plan: LevelPlan): Promise<CheckResult> {

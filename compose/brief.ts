@@ -1,12 +1,17 @@
 import { LevelDefinition } from "../levels/types";
-import { LevelPlan } from "./types";
+import { stackFlag } from "../plan/names";
+import { LevelPlan } from "../plan/types";
+
+/** Who deploys the level: the drills CLI's Docker deployer, or Pulumi. */
+export type Deployer = "cli" | "pulumi";
 
 /**
  * The player brief as markdown: how to boot the level, reach the app and
- * each node, and what users see. Symptoms only, never the cause.
+ * each node, and what users see. Symptoms only, never the cause. The boot
+ * and teardown commands are those of whoever deploys it.
  */
-export function renderBrief(level: LevelDefinition, plan: LevelPlan): string {
-  const stackFlag = plan.stack === `level-${level.id}` ? "" : ` --stack ${plan.stack}`;
+export function renderBrief(level: LevelDefinition, plan: LevelPlan, deployer: Deployer): string {
+  const flag = stackFlag(plan);
   const boot =
     plan.target === "aws"
       ? [
@@ -14,10 +19,15 @@ export function renderBrief(level: LevelDefinition, plan: LevelPlan): string {
           `- SSH key: \`pulumi stack output --stack ${plan.stack} --show-secrets sshPrivateKey > ${plan.prefix}.pem && chmod 600 ${plan.prefix}.pem\``,
           `- Stop and remove everything: \`pulumi destroy --stack ${plan.stack}\``,
         ]
-      : [
-          `- Start: \`npx drills up ${level.id}${stackFlag}\` (or \`pulumi up --stack ${plan.stack}\`)`,
-          `- Stop and remove everything: \`npx drills down ${level.id}${stackFlag}\` (or \`pulumi destroy --stack ${plan.stack}\`)`,
-        ];
+      : deployer === "pulumi"
+        ? [
+            `- Start: \`pulumi up --stack ${plan.stack}\` (containers on the local Docker engine)`,
+            `- Stop and remove everything: \`pulumi destroy --stack ${plan.stack}\``,
+          ]
+        : [
+            `- Start: \`npx drills up ${level.id}${flag}\``,
+            `- Stop and remove everything: \`npx drills down ${level.id}${flag}\``,
+          ];
   const lines: string[] = [
     `# ${level.title}`,
     "",
@@ -48,7 +58,7 @@ export function renderBrief(level: LevelDefinition, plan: LevelPlan): string {
       "",
       "## Is it fixed?",
       "",
-      `\`npx drills check ${level.id}${stackFlag}\` says OK, or NO with what still fails. Stuck? \`npx drills hint ${level.id}\`.`,
+      `\`npx drills check ${level.id}${flag}\` says OK, or NO with what still fails. Stuck? \`npx drills hint ${level.id}\`.`,
     );
   }
   lines.push(

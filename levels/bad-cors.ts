@@ -1,7 +1,7 @@
 import { badCors } from "../faults/badCors";
 import { LevelDefinition } from "./types";
 
-export const badCorsLevel: LevelDefinition = {
+const level: LevelDefinition = {
   id: "bad-cors",
   title: "The page loads, the data does not",
   summary: "The front end shows errors everywhere in a browser, yet the API answers curl fine.",
@@ -29,3 +29,5 @@ export const badCorsLevel: LevelDefinition = {
     "Solution: set CORS_ORIGIN in /etc/drills/backend.env to the app's exact origin (scheme, host and port as the browser shows it, e.g. http://127.0.0.1:PORT), then `supervisorctl restart backend`.",
   ],
 };
+
+export default level;

@@ -1,7 +1,7 @@
 import { diskFull } from "../faults/diskFull";
 import { LevelDefinition } from "./types";
 
-export const diskFullLevel: LevelDefinition = {
+const level: LevelDefinition = {
   id: "disk-full",
   title: "Uploads fail, reads work",
   summary: "File uploads fail with a server error while everything else still works.",
@@ -26,3 +26,5 @@ export const diskFullLevel: LevelDefinition = {
     "Solution: delete the runaway export /var/lib/drills/uploads/.exports/nightly-export.csv.tmp (and stop whatever wrote it), then uploads work again.",
   ],
 };
+
+export default level;

@@ -1,6 +1,6 @@
 import { CheckContext, CheckResult, ProbeResult } from "../faults/types";
 import { ActionSpec, LevelPlan } from "../plan/types";
-import { LevelDefinition } from "./types";
+import { LevelDefinition } from "../levels/types";
 
 /** The app answers through the proxy: every level's check requires it. */
 async function appAnswers(ctx: CheckContext): Promise<CheckResult> {

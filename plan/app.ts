@@ -1,15 +1,9 @@
 import * as crypto from "crypto";
-import { applyFaults } from "../faults";
-import { LevelDefinition } from "../levels/types";
 import { originToken } from "./endpoints";
+import { LABEL_LEVEL, LABEL_MANAGED, LABEL_STACK, resourcePrefix } from "./names";
 import { LevelOptions, PORTS_PER_STACK } from "./options";
-import { roleImage } from "./images";
-import { Engine, HealthcheckSpec, LevelPlan, NodeSpec, Role, SeedSize, VolumeSpec } from "./types";
-
-/** Label keys on every resource a level creates; `down` selects by them. */
-export const LABEL_MANAGED = "drills.managed";
-export const LABEL_LEVEL = "drills.level";
-export const LABEL_STACK = "drills.stack";
+import { roleHealthcheck, roleImage } from "./recipe";
+import { Engine, LevelPlan, NodeSpec, Role, SeedSize, VolumeSpec } from "./types";
 
 /** Ports inside the nodes. */
 export const INTERNAL_PORTS = { proxy: 80, backend: 3000, postgres: 5432, mysql: 3306 } as const;
@@ -36,37 +30,35 @@ export function derivePort(stack: string): number {
   return 20000 + (n % 4000) * PORTS_PER_STACK;
 }
 
-function healthcheck(startPeriodSeconds: number): HealthcheckSpec {
-  return {
-    command: ["CMD", "/usr/local/bin/drills-health"],
-    intervalSeconds: 2,
-    timeoutSeconds: 5,
-    retries: 30,
-    startPeriodSeconds,
-  };
-}
-
 export function datastorePort(engine: Engine): number {
   return engine === "postgres" ? INTERNAL_PORTS.postgres : INTERNAL_PORTS.mysql;
 }
 
-/** The healthy app for a level: three nodes, no fault. */
-export function basePlan(level: LevelDefinition, options: LevelOptions): LevelPlan {
+/** What the base plan needs from a level: its id, datastore engine and seed size. */
+export interface AppSpec {
+  level: string;
+  engine: Engine;
+  seed: SeedSize;
+}
+
+/** The healthy app: three nodes, no fault. Pure: reads no file, hashes nothing. */
+export function basePlan(app: AppSpec, options: LevelOptions): LevelPlan {
   const stack = options.stack;
-  const prefix = `drills-${stack}`;
-  const engine = level.engine;
-  const seed: SeedSize = { ...level.seed, ...options.seed };
+  const prefix = resourcePrefix(stack);
+  const engine = options.engine ?? app.engine;
+  const seed: SeedSize = { ...app.seed, ...options.seed };
   const base = options.basePort ?? derivePort(stack);
-  const labels = { [LABEL_MANAGED]: "true", [LABEL_LEVEL]: level.id, [LABEL_STACK]: stack };
+  const labels = { [LABEL_MANAGED]: "true", [LABEL_LEVEL]: app.level, [LABEL_STACK]: stack };
   const images = { baseImage: options.baseImage, engine, seed };
 
-  const node = (role: Role, rest: Omit<NodeSpec, "role" | "name" | "hostname" | "image" | "memoryMiB" | "cpus" | "shmMiB" | "restart" | "accessCommand">): NodeSpec => ({
+  const node = (role: Role, rest: Pick<NodeSpec, "env" | "ports" | "volumes" | "dependsOn">): NodeSpec => ({
     role,
     name: `${prefix}-${role}`,
     hostname: role,
     image: roleImage(role, images),
     ...LIMITS[role],
     restart: "unless-stopped",
+    healthcheck: roleHealthcheck(role),
     accessCommand: `docker exec -it ${prefix}-${role} bash`,
     ...rest,
   });
@@ -77,7 +69,6 @@ export function basePlan(level: LevelDefinition, options: LevelOptions): LevelPl
       env: {},
       ports: [{ name: engine, internal: dbPort, host: base + PORT_OFFSETS.datastore }],
       volumes: [],
-      healthcheck: healthcheck(30),
       dependsOn: [],
     }),
     node("backend", {
@@ -92,21 +83,18 @@ export function basePlan(level: LevelDefinition, options: LevelOptions): LevelPl
       },
       ports: [{ name: "api", internal: INTERNAL_PORTS.backend, host: base + PORT_OFFSETS.backend }],
       volumes: [{ name: `${prefix}-uploads`, target: "/var/lib/drills/uploads" }],
-      healthcheck: healthcheck(60),
       dependsOn: ["datastore"],
     }),
     node("proxy", {
       env: { BACKEND_HOST: "backend", BACKEND_PORT: String(INTERNAL_PORTS.backend), API_BASE: "" },
       ports: [{ name: "http", internal: INTERNAL_PORTS.proxy, host: base + PORT_OFFSETS.proxy }],
       volumes: [],
-      healthcheck: healthcheck(20),
       dependsOn: ["backend"],
     }),
   ];
 
   return {
-    level: level.id,
-    title: level.title,
+    level: app.level,
     stack,
     target: options.target,
     engine,
@@ -117,17 +105,6 @@ export function basePlan(level: LevelDefinition, options: LevelOptions): LevelPl
     actions: [],
     appUrl: `${originToken("proxy")}/`,
   };
-}
-
-/** The plan of a level: the base app with the level's faults applied in order. */
-export function buildPlan(level: LevelDefinition, options: LevelOptions): LevelPlan {
-  return applyFaults(basePlan(level, options), level.faults);
-}
-
-export function nodeOf(plan: LevelPlan, role: Role): NodeSpec {
-  const n = plan.nodes.find((x) => x.role === role);
-  if (!n) throw new Error(`plan ${plan.stack} has no ${role} node`);
-  return n;
 }
 
 /**

@@ -3,7 +3,7 @@ import { diskFull } from "../faults/diskFull";
 import { LevelDefinition } from "./types";
 
 /** Two faults at once: a browser-only failure hides a full disk behind it. */
-export const corsAndFullDiskLevel: LevelDefinition = {
+const level: LevelDefinition = {
   id: "cors-and-full-disk",
   title: "A blank app, and uploads fail too",
   summary: "Two faults at once: the browser shows no data, and uploads fail too.",
@@ -28,3 +28,5 @@ export const corsAndFullDiskLevel: LevelDefinition = {
     "Solution: set CORS_ORIGIN in /etc/drills/backend.env to the app's exact origin and `supervisorctl restart backend`; delete /var/lib/drills/uploads/.exports/nightly-export.csv.tmp.",
   ],
 };
+
+export default level;

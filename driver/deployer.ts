@@ -1,14 +1,17 @@
 import Docker from "dockerode";
-import { LABEL_MANAGED, LABEL_STACK, volumeDriverOpts } from "../plan/build";
+import { stageImage } from "../images/context";
+import { volumeDriverOpts } from "../plan/app";
 import { DrillsError } from "../plan/errors";
+import { LABEL_LEVEL, LABEL_MANAGED, LABEL_ROLE, LABEL_STACK, stackFlag } from "../plan/names";
+import { readinessSeconds } from "../plan/recipe";
 import { ActionSpec, LevelPlan, NodeSpec } from "../plan/types";
 import { connect, exec } from "./engine";
 import { buildImage, ensureBaseImage, Log } from "./images";
 
 /**
- * The real-run driver: deploys a level plan on the local Docker engine
- * without Pulumi, with the same names, labels, limits, ports and
- * healthchecks as components/dockerTarget.ts.
+ * The Docker deployer (the CLI's driver): deploys a level plan on the local
+ * Docker engine without Pulumi, with the same names, labels, limits, ports
+ * and healthchecks as components/dockerTarget.ts.
  */
 
 export interface UpOptions {
@@ -32,14 +35,15 @@ function stackFilter(stack: string): Record<string, string[]> {
   return { label: [`${LABEL_STACK}=${stack}`] };
 }
 
-export function createOptions(n: NodeSpec, plan: LevelPlan): Docker.ContainerCreateOptions {
+/** Container settings of a node; `image` is its built tag (images/context.ts). */
+export function createOptions(n: NodeSpec, plan: LevelPlan, image: string): Docker.ContainerCreateOptions {
   const ports = Object.fromEntries(n.ports.map((p) => [`${p.internal}/tcp`, [{ HostIp: "127.0.0.1", HostPort: String(p.host) }]]));
   return {
     name: n.name,
     Hostname: n.hostname,
-    Image: n.image.tag,
+    Image: image,
     Env: Object.entries(n.env).map(([k, v]) => `${k}=${v}`),
-    Labels: { ...plan.labels, "drills.role": n.role },
+    Labels: { ...plan.labels, [LABEL_ROLE]: n.role },
     ExposedPorts: Object.fromEntries(n.ports.map((p) => [`${p.internal}/tcp`, {}])),
     Healthcheck: {
       Test: n.healthcheck.command,
@@ -63,7 +67,7 @@ export function createOptions(n: NodeSpec, plan: LevelPlan): Docker.ContainerCre
 }
 
 async function waitHealthy(docker: Docker, n: NodeSpec): Promise<void> {
-  const limitMs = (n.healthcheck.startPeriodSeconds + n.healthcheck.retries * n.healthcheck.intervalSeconds) * 1000;
+  const limitMs = readinessSeconds(n.healthcheck) * 1000;
   const deadline = Date.now() + limitMs;
   const c = docker.getContainer(n.name);
   for (;;) {
@@ -109,7 +113,7 @@ export async function up(plan: LevelPlan, opts: UpOptions = {}): Promise<UpResul
       throw new DrillsError(
         `Stack ${plan.stack} already has resources on this engine (${existing.containers.length} containers, ` +
           `${existing.networks.length} networks, ${existing.volumes.length} volumes). ` +
-          `Run \`drills down ${plan.level}${plan.stack === `level-${plan.level}` ? "" : ` --stack ${plan.stack}`}\` first, or pass --recreate.`,
+          `Run \`drills down ${plan.level}${stackFlag(plan)}\` first, or pass --recreate.`,
       );
     }
     await removeStack(docker, plan.stack, log);
@@ -118,11 +122,11 @@ export async function up(plan: LevelPlan, opts: UpOptions = {}): Promise<UpResul
   const buildStart = Date.now();
   const baseImages = new Set(plan.nodes.map((n) => n.image.buildArgs.BASE_IMAGE).filter((b): b is string => !!b));
   for (const b of baseImages) await ensureBaseImage(docker, b, log);
-  const seen = new Set<string>();
+  const tags = new Map<string, string>();
   for (const n of plan.nodes) {
-    if (seen.has(n.image.tag)) continue;
-    seen.add(n.image.tag);
-    await buildImage(docker, n.image, log);
+    const staged = stageImage(n.image);
+    tags.set(n.role, staged.tag);
+    await buildImage(docker, staged, log);
   }
   const buildSeconds = (Date.now() - buildStart) / 1000;
 
@@ -135,7 +139,7 @@ export async function up(plan: LevelPlan, opts: UpOptions = {}): Promise<UpResul
   // Nodes start in plan order; each waits for what it depends on to be healthy.
   for (const n of plan.nodes) {
     log(`starting ${n.name}`);
-    const c = await docker.createContainer(createOptions(n, plan));
+    const c = await docker.createContainer(createOptions(n, plan, tags.get(n.role) as string));
     await c.start();
     await waitHealthy(docker, n);
     log(`${n.role} healthy`);
@@ -169,10 +173,9 @@ export async function requireRunning(docker: Docker, plan: LevelPlan): Promise<v
   const running = new Set(r.containers.filter((c) => c.State === "running").map((c) => c.Names[0]?.replace(/^\//, "")));
   const missing = plan.nodes.filter((n) => !running.has(n.name)).map((n) => n.role);
   if (missing.length > 0) {
-    const flag = plan.stack === `level-${plan.level}` ? "" : ` --stack ${plan.stack}`;
     throw new DrillsError(
       `Level ${plan.level} is not running on this engine (stack ${plan.stack}; not running: ${missing.join(", ")}). ` +
-        `Start it with \`drills up ${plan.level}${flag}\`.`,
+        `Start it with \`drills up ${plan.level}${stackFlag(plan)}\`.`,
     );
   }
 }
@@ -222,10 +225,10 @@ export async function status(): Promise<StackStatus[]> {
   const stacks = new Map<string, StackStatus>();
   for (const c of list) {
     const stack = c.Labels[LABEL_STACK] ?? "?";
-    const s = stacks.get(stack) ?? { stack, level: c.Labels["drills.level"] ?? "?", nodes: [] };
+    const s = stacks.get(stack) ?? { stack, level: c.Labels[LABEL_LEVEL] ?? "?", nodes: [] };
     const health = /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1] ?? "none";
     s.nodes.push({
-      role: c.Labels["drills.role"] ?? "?",
+      role: c.Labels[LABEL_ROLE] ?? "?",
       container: c.Names[0]?.replace(/^\//, "") ?? c.Id,
       state: c.State,
       health,

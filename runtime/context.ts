@@ -1,9 +1,10 @@
 import Docker from "dockerode";
 import { CheckContext, ExecResult, HttpInit, HttpResult } from "../faults/types";
-import { DB_CREDENTIALS, nodeOf } from "../plan/build";
+import { exec } from "../driver/engine";
+import { DB_CREDENTIALS } from "../plan/app";
+import { nodeOf } from "../plan/names";
 import { LevelPlan, Role } from "../plan/types";
 import { loadApp } from "./browser";
-import { exec } from "./engine";
 
 /** Time-boxed HTTP with latency; failures come back as data, not exceptions. */
 export async function http(url: string, init: HttpInit = {}): Promise<HttpResult> {
