@@ -2,19 +2,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Level } from "./components/level";
 import { getLevel, levelIds } from "./levels";
+import { CONFIG } from "./plan/config";
 import { isDrillsError } from "./plan/errors";
 import { parseOptions, RawOptions } from "./plan/options";
 
-const KEYS = [
-  "level", "target", "baseImage", "seedInvoices", "seedUsers", "basePort",
-  "allowedCidr", "allowWorldSsh", "vpc", "ttlHours", "player",
-  "proxyInstanceType", "backendInstanceType", "datastoreInstanceType",
-] as const;
-
 function main(): Level {
   const cfg = new pulumi.Config("drills");
+  // Every key of the one schema (plan/config.ts); validation happens in parseOptions.
   const raw: RawOptions = { stack: pulumi.getStack() };
-  for (const k of KEYS) raw[k] = cfg.get(k);
+  for (const k of CONFIG) raw[k.key] = cfg.get(k.key);
   const options = parseOptions(raw, levelIds());
   return new Level(options.stack, { level: getLevel(options.level), options });
 }

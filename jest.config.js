@@ -1,6 +1,7 @@
 // Two projects: `unit` (Pulumi mocks, pure functions; seconds) and `docker`
 // (real containers on the local engine; minutes). `npm test` runs both.
-const common = { preset: "ts-jest", testEnvironment: "node" };
+// Staged build contexts and compiled output hold copies of sources: never test or resolve them.
+const common = { preset: "ts-jest", testEnvironment: "node", modulePathIgnorePatterns: ["<rootDir>/.drills/", "<rootDir>/dist/"] };
 module.exports = {
   reporters: ["default", "<rootDir>/tests/summaryReporter.js"],
   projects: [

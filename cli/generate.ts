@@ -82,9 +82,9 @@ export function readmeConfigTable(): string {
 
 /** Replace the text between <!-- generated:NAME --> and <!-- /generated:NAME --> markers. */
 export function fillMarkers(text: string, name: string, body: string): string {
-  const re = new RegExp(`(<!-- generated:${name} -->\\n)[\\s\\S]*?(\\n<!-- /generated:${name} -->)`);
+  const re = new RegExp(`(<!-- generated:${name} -->)[\\s\\S]*?(<!-- /generated:${name} -->)`);
   if (!re.test(text)) throw new Error(`README.md has no <!-- generated:${name} --> markers`);
-  return text.replace(re, (_m, a: string, b: string) => `${a}${body}${b}`);
+  return text.replace(re, (_m, a: string, b: string) => `${a}\n${body}\n${b}`);
 }
 
 export function readme(current: string): string {

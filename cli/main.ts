@@ -56,7 +56,8 @@ export function program(): Command {
   levelOptions(p.command("up <level>").description("build and start a level on the local Docker engine, then print its brief"))
     .option("--json", "print appUrl, apiUrl and each node's container and access command as JSON")
     .option("--recreate", "remove an existing deployment of the same stack first")
-    .action(async (id: string, o: LevelFlags & { json?: boolean; recreate?: boolean }) => {
+    .option("--show-faults", "instructors: print what each fault action does (players must not see it)")
+    .action(async (id: string, o: LevelFlags & { json?: boolean; recreate?: boolean; showFaults?: boolean }) => {
       const { level, plan } = planFor(id, o);
       const onSignal = (): void => {
         info(`\ninterrupted: run \`drills down ${id}${stackFlag(plan)}\` to remove what was created`);
@@ -64,7 +65,7 @@ export function program(): Command {
       };
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
-      const r = await (await deployer()).up(plan, { log: (l) => info(`  ${l}`), recreate: !!o.recreate });
+      const r = await (await deployer()).up(plan, { log: (l) => info(`  ${l}`), recreate: !!o.recreate, revealFaults: !!o.showFaults });
       process.removeListener("SIGINT", onSignal);
       process.removeListener("SIGTERM", onSignal);
       if (o.json) {

@@ -18,6 +18,11 @@ export interface UpOptions {
   log?: Log;
   /** Remove an existing deployment of the same stack first. */
   recreate?: boolean;
+  /**
+   * Log what each fault action does (instructors). Off by default: what `up`
+   * prints is player-visible and must not give the cause away.
+   */
+  revealFaults?: boolean;
 }
 
 export interface UpResult {
@@ -144,7 +149,8 @@ export async function up(plan: LevelPlan, opts: UpOptions = {}): Promise<UpResul
     await waitHealthy(docker, n);
     log(`${n.role} healthy`);
   }
-  await runActions(docker, plan, plan.actions, log);
+  log("finishing the level's setup");
+  await runActions(docker, plan, plan.actions, opts.revealFaults ? log : () => undefined);
   return {
     stack: plan.stack,
     appUrl: plan.appUrl,

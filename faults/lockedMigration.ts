@@ -52,7 +52,8 @@ export function lockedMigration(params: LockedMigrationParams = {}): Fault {
   return {
     id,
     description: `A migration session (${session}) holds an exclusive lock on ${table} in an open transaction; the backend restarted into it.`,
-    spoilers: ["lock", "pg_", "transaction", "migration", "alter table"],
+    // "migration" is the story (a deploy ran one); the stuck lock is the cause.
+    spoilers: ["lock", "pg_", "transaction", "alter table", "uncommitted"],
     bounds: [`One session in the level's own datastore holds a lock on ${table}; terminating it rolls everything back.`],
     patch: (plan) => {
       if (plan.engine !== "postgres") {

@@ -53,8 +53,9 @@ type Value = string | number | boolean;
  * value, else a DrillsError naming the key, the bad value and what is valid.
  */
 export function readKey(k: ConfigKey, raw: string | undefined): Value | undefined {
-  const v = raw?.trim();
-  if (v === undefined || v === "") return k.default;
+  // Unset or empty: the default. Whitespace alone is a mistake, reported below.
+  if (raw === undefined || raw === "") return k.default;
+  const v = raw.trim();
   const bad = (what: string): DrillsError => new DrillsError(`Invalid drills:${k.key} "${raw}": ${what}.`);
   switch (k.type) {
     case "integer": {

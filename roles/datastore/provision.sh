@@ -48,6 +48,21 @@ migration_versions() { # prints "version<TAB>file" in name order
 MIGRATIONS_TABLE_SQL="CREATE TABLE IF NOT EXISTS schema_migrations (
   version varchar(255) PRIMARY KEY, applied_at timestamp DEFAULT current_timestamp)"
 
+# apply_migrations RUN QUERY: apply every migration not yet recorded, in name
+# order. RUN executes SQL from stdin (in one transaction where the engine
+# can); QUERY prints the result of one statement. One loop for both engines.
+apply_migrations() {
+  local run="$1" query="$2" v f
+  "$query" "$MIGRATIONS_TABLE_SQL" >/dev/null
+  while IFS=$'\t' read -r v f; do
+    if [ -n "$("$query" "SELECT 1 FROM schema_migrations WHERE version = '$v'")" ]; then
+      log "migration $v already applied"; continue
+    fi
+    log "applying migration $v"
+    { cat "$f"; echo; echo "INSERT INTO schema_migrations (version) VALUES ('$v');"; } | "$run"
+  done < <(migration_versions)
+}
+
 # ---------------------------------------------------------------- PostgreSQL
 PG_BIN=/usr/lib/postgresql/15/bin
 PG_DATA=/var/lib/postgresql/15/main
@@ -105,15 +120,9 @@ SQL
 
   export PGHOST=127.0.0.1 PGPORT=5432 PGUSER="$DB_USER" PGPASSWORD="$DB_PASSWORD" PGDATABASE="$DB_NAME"
   local q="psql -q -X -v ON_ERROR_STOP=1"
-  $q -c "$MIGRATIONS_TABLE_SQL"
-  local v f
-  while IFS=$'\t' read -r v f; do
-    if [ -n "$($q -Atc "SELECT 1 FROM schema_migrations WHERE version = '$v'")" ]; then
-      log "migration $v already applied"; continue
-    fi
-    log "applying migration $v"
-    $q -1 -f "$f" -c "INSERT INTO schema_migrations (version) VALUES ('$v')"
-  done < <(migration_versions)
+  pg_run() { psql -q -X -v ON_ERROR_STOP=1 -1 -f -; }
+  pg_query() { psql -q -X -v ON_ERROR_STOP=1 -Atc "$1"; }
+  apply_migrations pg_run pg_query
 
   if [ "$($q -Atc 'SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM invoices)')" = f ]; then
     log "seeding $SEED_USERS users and $SEED_INVOICES invoices"
@@ -197,15 +206,9 @@ CREATE USER IF NOT EXISTS '$DB_USER'@'%' IDENTIFIED BY '$DB_PASSWORD';
 GRANT ALL PRIVILEGES ON $DB_NAME.* TO '$DB_USER'@'%';
 SQL
   local q="mariadb --batch --skip-column-names $DB_NAME"
-  $q -e "$MIGRATIONS_TABLE_SQL"
-  local v f
-  while IFS=$'\t' read -r v f; do
-    if [ -n "$($q -e "SELECT 1 FROM schema_migrations WHERE version = '$v'")" ]; then
-      log "migration $v already applied"; continue
-    fi
-    log "applying migration $v"
-    { cat "$f"; echo; echo "INSERT INTO schema_migrations (version) VALUES ('$v');"; } | $q
-  done < <(migration_versions)
+  my_run() { mariadb --batch --skip-column-names "$DB_NAME"; }
+  my_query() { mariadb --batch --skip-column-names "$DB_NAME" -e "$1"; }
+  apply_migrations my_run my_query
 
   if [ "$($q -e 'SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM invoices)')" = 0 ]; then
     log "seeding $SEED_USERS users and $SEED_INVOICES invoices"

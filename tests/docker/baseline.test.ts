@@ -1,7 +1,7 @@
-import { down, up } from "../../driver/level";
+import { down, up } from "../../driver/deployer";
 import { exec, connect } from "../../driver/engine";
 import { getLevel } from "../../levels";
-import { buildPlan } from "../../plan/build";
+import { levelPlan } from "../../compose/plan";
 import { dockerPlan } from "../../plan/endpoints";
 import { parseOptions } from "../../plan/options";
 import { LevelPlan } from "../../plan/types";
@@ -9,17 +9,17 @@ import { leftovers } from "./helpers";
 
 jest.setTimeout(20 * 60_000);
 
-// A stack of its own, so a player's level-baseline on this machine is untouched.
-const STACK = "test-baseline";
-
-describe("baseline level on real Docker", () => {
+/** The whole app on both datastore engines: PostgreSQL 15 and MariaDB 10.11 (`--engine mysql`). */
+describe.each(["postgres", "mysql"] as const)("baseline level on real Docker, %s", (engine) => {
+  // A stack of its own, so a player's level-baseline on this machine is untouched.
+  const STACK = `test-baseline-${engine}`;
   let plan: LevelPlan;
   let api: string;
 
   beforeAll(async () => {
     await down(STACK);
-    const options = parseOptions({ level: "baseline", stack: STACK }, ["baseline"]);
-    plan = dockerPlan(buildPlan(getLevel("baseline"), options));
+    const options = parseOptions({ level: "baseline", stack: STACK, engine }, ["baseline"]);
+    plan = dockerPlan(levelPlan(getLevel("baseline"), options));
     const r = await up(plan, { log: (l) => process.stderr.write(`[up] ${l}\n`) });
     process.stderr.write(`baseline: images ${r.buildSeconds.toFixed(1)} s, ready in ${r.readySeconds.toFixed(1)} s\n`);
     api = `${plan.appUrl}api`;
@@ -36,7 +36,7 @@ describe("baseline level on real Docker", () => {
     const html = await res.text();
     expect(html).toContain('id="users-list"');
     const health = await (await fetch(`${api}/health`)).json();
-    expect(health).toMatchObject({ status: "ok", db: "ok", engine: "postgres" });
+    expect(health).toMatchObject({ status: "ok", db: "ok", engine });
   });
 
   it("creates a user and lists it", async () => {
@@ -93,7 +93,11 @@ describe("baseline level on real Docker", () => {
     expect(tools.stdout.trim()).toBe("ok");
     const log = await exec(docker, backend, ["bash", "-c", "grep -c '/api/users' /var/log/drills/backend.log"]);
     expect(Number(log.stdout.trim())).toBeGreaterThan(0);
-    const sql = await exec(docker, datastore, ["bash", "-c", "PGPASSWORD=drills psql -h 127.0.0.1 -U drills -d drills -Atc 'select count(*) from invoices'"]);
+    const client =
+      engine === "postgres"
+        ? "PGPASSWORD=drills psql -h 127.0.0.1 -U drills -d drills -Atc"
+        : "mariadb --protocol=tcp -h 127.0.0.1 -u drills -pdrills drills -N -e";
+    const sql = await exec(docker, datastore, ["bash", "-c", `${client} 'select count(*) from invoices'`]);
     expect(sql.stdout.trim()).toBe("20000");
   });
 

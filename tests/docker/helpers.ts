@@ -1,7 +1,7 @@
 import { spawn } from "child_process";
 import * as path from "path";
 import { connect } from "../../driver/engine";
-import { stackResources } from "../../driver/level";
+import { stackResources } from "../../driver/deployer";
 
 export const ROOT = path.join(__dirname, "..", "..");
 export const CLI = path.join(ROOT, "bin", "drills.js");

@@ -5,9 +5,9 @@ import Docker from "dockerode";
 import { roleBundle } from "../../components/aws/bundle";
 import { renderUserData } from "../../components/aws/userData";
 import { connect, exec, follow } from "../../driver/engine";
-import { down } from "../../driver/level";
+import { down } from "../../driver/deployer";
 import { getLevel, levelIds } from "../../levels";
-import { buildPlan } from "../../plan/build";
+import { levelPlan } from "../../compose/plan";
 import { dockerPlan } from "../../plan/endpoints";
 import { DEFAULT_BASE_IMAGE, parseOptions } from "../../plan/options";
 import { LevelPlan, NodeSpec, Role } from "../../plan/types";
@@ -127,7 +127,7 @@ class Nodes {
   async create(image: string, c: { cmd: string[]; stopSignal?: string; hostConfig?: Docker.HostConfig }): Promise<void> {
     this.docker = await connect();
     const options = parseOptions({ level: "baseline", stack: this.stack }, levelIds());
-    this.plan = dockerPlan(buildPlan(getLevel("baseline"), options));
+    this.plan = dockerPlan(levelPlan(getLevel("baseline"), options));
     await this.docker.createNetwork({ Name: this.plan.networkName, Driver: "bridge", Labels: this.plan.labels, CheckDuplicate: true });
     for (const n of this.plan.nodes) {
       const container = await this.docker.createContainer({

@@ -25,8 +25,8 @@ const created: Created[] = recordResources("aws-unit", {
 const optsByName = new Map<string, pulumi.ResourceOptions>();
 
 import { Level } from "../../components/level";
-import { getLevel, LEVELS, levelIds } from "../../levels";
-import { buildPlan } from "../../plan/build";
+import { getLevel, levels, levelIds } from "../../levels";
+import { levelPlan } from "../../compose/plan";
 import { parseOptions, RawOptions } from "../../plan/options";
 
 const CIDR = "203.0.113.0/24";
@@ -47,11 +47,11 @@ async function render(id: string, extra: RawOptions = {}): Promise<{ res: Create
 const ofType = (list: Created[], type: string) => list.filter((c) => c.type === type);
 interface Rule { securityGroupId: string; fromPort: number; cidrIpv4?: string; referencedSecurityGroupId?: string }
 
-describe.each(LEVELS.map((l) => [l.id]))("%s on the aws target (mocks)", (id) => {
+describe.each(levels().map((l) => [l.id]))("%s on the aws target (mocks)", (id) => {
   let res: Created[];
   let level: Level;
   const stack = `aws-${id}`;
-  const plan = buildPlan(getLevel(id), parseOptions({ level: id, stack, target: "aws", allowedCidr: CIDR }, levelIds()));
+  const plan = levelPlan(getLevel(id), parseOptions({ level: id, stack, target: "aws", allowedCidr: CIDR }, levelIds()));
   beforeAll(async () => {
     ({ res, level } = await render(id));
   });

@@ -1,5 +1,7 @@
 import { main } from "../../cli/main";
-import { getLevel } from "../../levels";
+import { planFor } from "../../cli/plan";
+import { renderBrief } from "../../compose/brief";
+import { getLevel, levels } from "../../levels";
 
 /** Run the CLI in-process, capturing what it prints and its exit code. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -41,15 +43,27 @@ describe("drills CLI", () => {
     expect(r.stdout).toMatch(/- API: http:\/\/127\.0\.0\.1:\d+\//);
   });
 
-  it.each([
-    ["missing-index", /index|explain|scan/i],
-    ["locked-migration", /lock|pg_|transaction/i],
-    ["bad-cors", /cors|access-control|origin header/i],
-    ["disk-full", /disk|space|full|runaway|export/i],
-    ["cors-and-full-disk", /cors|access-control|disk|space|full/i],
-  ])("%s: what the player is told names symptoms, never the cause", (id, cause) => {
-    const l = getLevel(id);
-    for (const text of [l.title, l.summary, l.brief.situation, ...l.brief.symptoms, ...l.objectives]) expect(text).not.toMatch(cause);
+  describe.each(levels().filter((l) => l.faults.length > 0).map((l) => [l.id]))("%s: what the player sees names symptoms, never the cause", (id) => {
+    // Each fault declares the words that would give it away.
+    const level = getLevel(id);
+    const words = level.faults.flatMap((f) => f.spoilers);
+    // The level id and stack name are the handles the player types until the
+    // game hides them behind a neutral game id (issue 11); they are not held to it here.
+    const visible = (text: string) => text.split(id).join(" ").split(`level-${id}`).join(" ");
+    const spoilersIn = (text: string) => words.filter((w) => visible(text).toLowerCase().includes(w.toLowerCase()));
+
+    it("declares spoiler words for every fault", () => {
+      for (const f of level.faults) expect({ fault: f.id, words: f.spoilers.length > 0 }).toEqual({ fault: f.id, words: true });
+    });
+
+    it("the rendered brief (CLI and Pulumi) holds none of them", async () => {
+      const r = await cli("brief", id);
+      expect(r.code).toBe(0);
+      expect(spoilersIn(r.stdout)).toEqual([]);
+      const { plan } = planFor(id, {});
+      expect(spoilersIn(renderBrief(level, plan, "pulumi"))).toEqual([]);
+      expect(spoilersIn(level.summary)).toEqual([]);
+    });
   });
 
   it("shows staged hints, the last one the solution, and rejects a hint that does not exist", async () => {

@@ -11,9 +11,10 @@ import { diskFull } from "../../faults/diskFull";
 import { lockedMigration } from "../../faults/lockedMigration";
 import { missingIndex } from "../../faults/missingIndex";
 import { Fault } from "../../faults/types";
-import { getLevel, LEVELS } from "../../levels";
+import { getLevel, levels } from "../../levels";
 import { LevelDefinition } from "../../levels/types";
-import { buildPlan, derivePort } from "../../plan/build";
+import { levelPlan } from "../../compose/plan";
+import { derivePort } from "../../plan/app";
 import { DrillsError } from "../../plan/errors";
 import { dockerPlan } from "../../plan/endpoints";
 import { parseOptions } from "../../plan/options";
@@ -22,7 +23,7 @@ import { setEnv } from "../../plan/patch";
 
 async function render(level: LevelDefinition, stack: string): Promise<Created[]> {
   const start = created.length;
-  const options = parseOptions({ level: level.id, stack }, LEVELS.map((l) => l.id));
+  const options = parseOptions({ level: level.id, stack }, levels().map((l) => l.id));
   const l = new Level(stack, { level, options }, {
     transformations: [
       (a) => {
@@ -40,12 +41,12 @@ const container = (list: Created[], role: string) =>
   ofType(list, "docker:index/container:Container").find((c) => String(c.inputs.name).endsWith(`-${role}`))!.inputs;
 
 describe("every level renders on the docker target", () => {
-  it.each(LEVELS.map((l) => [l.id]))("%s: three containers, fault actions as docker exec after every node", async (id) => {
+  it.each(levels().map((l) => [l.id]))("%s: three containers, fault actions as docker exec after every node", async (id) => {
     const level = getLevel(id);
     const stack = `u-${id}`;
     const res = await render(level, stack);
     expect(ofType(res, "docker:index/container:Container")).toHaveLength(3);
-    const plan = dockerPlan(buildPlan(level, parseOptions({ level: id, stack }, LEVELS.map((l) => l.id))));
+    const plan = dockerPlan(levelPlan(level, parseOptions({ level: id, stack }, levels().map((l) => l.id))));
     const cmds = ofType(res, "command:local:Command");
     expect(cmds.map((c) => c.name)).toEqual(plan.actions.map((a) => `${stack}-action-${a.id}`));
     cmds.forEach((c, i) => {
@@ -75,7 +76,7 @@ describe("fault patches and actions", () => {
     const base = derivePort("u2-bad-cors");
     expect(container(res, "proxy").envs).toContain(`API_BASE=http://127.0.0.1:${base + 1}`);
     expect(container(res, "backend").envs).toContain(`CORS_ORIGIN=http://localhost:${base}`);
-    const plan = dockerPlan(buildPlan(getLevel("bad-cors"), parseOptions({ level: "bad-cors", stack: "u2-bad-cors" }, ["bad-cors"])));
+    const plan = dockerPlan(levelPlan(getLevel("bad-cors"), parseOptions({ level: "bad-cors", stack: "u2-bad-cors" }, ["bad-cors"])));
     expect(plan.apiUrl).toBe(`http://127.0.0.1:${base + 1}/`);
   });
 
@@ -102,8 +103,8 @@ describe("composition", () => {
   it("fails before any resource when two faults set one setting differently", async () => {
     const openCors: Fault = { ...badCors(), id: "open-cors", patch: (p) => setEnv(p, "backend", { CORS_ORIGIN: "*" }) };
     const level = levelWith([badCors(), openCors]);
-    expect(() => buildPlan(level, opts("composed"))).toThrow(DrillsError);
-    expect(() => buildPlan(level, opts("composed"))).toThrow(
+    expect(() => levelPlan(level, opts("composed"))).toThrow(DrillsError);
+    expect(() => levelPlan(level, opts("composed"))).toThrow(
       /Faults "bad-cors" and "open-cors" in level composed both change nodes\.backend\.env\.CORS_ORIGIN \(to "http:\/\/localhost:\{\{port:proxy\}\}" and to "\*"\)/,
     );
     const before = created.length;
@@ -112,8 +113,8 @@ describe("composition", () => {
   });
 
   it("allows faults that agree, and rejects a fault listed twice", () => {
-    expect(() => buildPlan(levelWith([badCors(), diskFull()]), opts("composed"))).not.toThrow();
-    expect(() => buildPlan(levelWith([diskFull(), diskFull()]), opts("composed"))).toThrow(/Fault "disk-full" is listed twice/);
+    expect(() => levelPlan(levelWith([badCors(), diskFull()]), opts("composed"))).not.toThrow();
+    expect(() => levelPlan(levelWith([diskFull(), diskFull()]), opts("composed"))).toThrow(/Fault "disk-full" is listed twice/);
   });
 });
 
@@ -136,7 +137,7 @@ describe("fault parameters", () => {
 
   it("locked-migration refuses the mysql engine at preview", () => {
     const level: LevelDefinition = { ...getLevel("locked-migration"), engine: "mysql" };
-    expect(() => buildPlan(level, parseOptions({ level: "locked-migration" }, ["locked-migration"]))).toThrow(
+    expect(() => levelPlan(level, parseOptions({ level: "locked-migration" }, ["locked-migration"]))).toThrow(
       /Fault locked-migration needs the postgres engine/,
     );
   });

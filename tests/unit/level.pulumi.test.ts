@@ -5,7 +5,7 @@ const created: Created[] = recordResources("level-baseline");
 // Imported after setMocks so resources register against the mocks.
 import { Level, validateLevelArgs } from "../../components/level";
 import { getLevel } from "../../levels";
-import { derivePort } from "../../plan/build";
+import { derivePort } from "../../plan/app";
 import { parseOptions } from "../../plan/options";
 
 
@@ -33,12 +33,14 @@ describe("Level on the docker target (mocks)", () => {
     expect(of("command:local:Command")).toHaveLength(0);
   });
 
-  it("builds images locally from the role Dockerfiles, never pushing", () => {
+  it("builds images locally from the staged role contexts with the one Dockerfile, never pushing", () => {
     for (const img of of("docker:index/image:Image")) {
       expect(img.inputs.skipPush).toBe(true);
       expect(img.inputs.imageName).toMatch(/^drills\/(proxy|backend|datastore):[0-9a-f]{16}$/);
-      const build = img.inputs.build as { dockerfile: string; args: Record<string, string> };
-      expect(build.dockerfile).toMatch(/roles\/(proxy|backend|datastore)\/Dockerfile$/);
+      const build = img.inputs.build as { context: string; dockerfile: string; args: Record<string, string> };
+      expect(build.context).toMatch(/\.drills\/contexts\/(proxy|backend|datastore)-[0-9a-f]{16}$/);
+      expect(build.dockerfile).toBe(`${build.context}/roles/Dockerfile`);
+      expect(build.args.ROLE).toMatch(/^(proxy|backend|datastore)$/);
       expect(build.args.BASE_IMAGE).toBe("debian:bookworm-slim");
     }
   });

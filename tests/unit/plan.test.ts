@@ -1,13 +1,21 @@
+import * as fs from "fs";
+import * as path from "path";
+import { stageImage } from "../../images/context";
 import { getLevel } from "../../levels";
-import { renderBrief } from "../../plan/brief";
-import { buildPlan, derivePort, LABEL_STACK } from "../../plan/build";
+import { LevelPlan } from "../../plan/types";
+
+const ROOT = path.join(__dirname, "..", "..");
+import { renderBrief } from "../../compose/brief";
+import { levelPlan } from "../../compose/plan";
+import { derivePort } from "../../plan/app";
+import { LABEL_STACK } from "../../plan/names";
 import { DrillsError } from "../../plan/errors";
 import { dockerPlan } from "../../plan/endpoints";
 import { parseOptions } from "../../plan/options";
 
 const planOf = (raw: Record<string, string>) => {
   const o = parseOptions({ level: "baseline", ...raw }, ["baseline"]);
-  return dockerPlan(buildPlan(getLevel(o.level), o));
+  return dockerPlan(levelPlan(getLevel(o.level), o));
 };
 
 describe("baseline plan", () => {
@@ -50,15 +58,22 @@ describe("baseline plan", () => {
     expect(plan.labels).toEqual({ "drills.managed": "true", "drills.level": "baseline", [LABEL_STACK]: "level-baseline" });
   });
 
-  it("tags role images by content; the seed size changes only the datastore tag", () => {
+  it("tags role images by content where they are built; the seed size changes only the datastore tag", () => {
+    const tags = (p: LevelPlan) => p.nodes.map((n) => stageImage(n.image).tag);
     const bigger = planOf({ seedInvoices: "12345" });
-    for (const i of [0, 1, 2]) expect(plan.nodes[i].image.tag).toMatch(/^drills\/(datastore|backend|proxy):[0-9a-f]{16}$/);
-    expect(bigger.nodes[0].image.tag).not.toBe(plan.nodes[0].image.tag);
+    const [a, b] = [tags(plan), tags(bigger)];
+    for (const t of a) expect(t).toMatch(/^drills\/(datastore|backend|proxy):[0-9a-f]{16}$/);
+    expect(b[0]).not.toBe(a[0]);
     expect(bigger.nodes[0].image.buildArgs.SEED_INVOICES).toBe("12345");
-    expect(bigger.nodes[1].image.tag).toBe(plan.nodes[1].image.tag);
-    expect(bigger.nodes[2].image.tag).toBe(plan.nodes[2].image.tag);
-    expect(plan.nodes[1].image.inputs).toContain("app/backend/vendor.js");
-    expect(plan.nodes[0].image.inputs).toContain("roles/datastore/provision.sh");
+    expect(b[1]).toBe(a[1]);
+    expect(b[2]).toBe(a[2]);
+    const backend = stageImage(plan.nodes[1].image);
+    expect(backend.files).toContain("app/backend/vendor.js");
+    expect(backend.files).toContain("roles/Dockerfile");
+    expect(stageImage(plan.nodes[0].image).files).toContain("roles/datastore/provision.sh");
+    // The staged context holds exactly the listed files, byte for byte.
+    for (const f of backend.files) expect(fs.readFileSync(path.join(backend.dir, f)).equals(fs.readFileSync(path.join(ROOT, f)))).toBe(true);
+    expect(backend.files.some((f) => f.startsWith("roles/proxy/") || f.startsWith("app/frontend/"))).toBe(false);
   });
 });
 
@@ -84,9 +99,14 @@ describe("level registry", () => {
 describe("brief", () => {
   it("says how to boot, reach the app and every node", () => {
     const plan = planOf({});
-    const md = renderBrief(getLevel("baseline"), plan);
+    const md = renderBrief(getLevel("baseline"), plan, "cli");
     expect(md).toContain("npx drills up baseline");
-    expect(md).toContain("pulumi up --stack level-baseline");
+    expect(md).toContain("npx drills down baseline");
+    expect(md).not.toContain("pulumi");
+    const viaPulumi = renderBrief(getLevel("baseline"), plan, "pulumi");
+    expect(viaPulumi).toContain("pulumi up --stack level-baseline");
+    expect(viaPulumi).toContain("pulumi destroy --stack level-baseline");
+    expect(viaPulumi).not.toContain("drills down");
     expect(md).toContain(plan.appUrl);
     for (const n of plan.nodes) expect(md).toContain(`docker exec -it ${n.name} bash`);
   });

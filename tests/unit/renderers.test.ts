@@ -1,21 +1,26 @@
 import { containerArgs } from "../../components/dockerTarget";
-import { createOptions } from "../../driver/level";
-import { LEVELS, levelIds } from "../../levels";
-import { buildPlan, volumeDriverOpts } from "../../plan/build";
+import { levelPlan } from "../../compose/plan";
+import { createOptions } from "../../driver/deployer";
+import { stageImage } from "../../images/context";
+import { levels, levelIds } from "../../levels";
+import { volumeDriverOpts } from "../../plan/app";
 import { dockerPlan } from "../../plan/endpoints";
 import { parseOptions } from "../../plan/options";
+import { readinessSeconds } from "../../plan/recipe";
 
 /**
- * One plan, two renderers: the Pulumi component and the real-run driver must
- * carry every node field the same way. A field one of them drops fails here.
+ * One plan, two renderers: the Pulumi component and the CLI's Docker
+ * deployer must carry every node field the same way. A field one of them
+ * drops fails here.
  */
-describe.each(LEVELS.map((l) => [l.id]))("%s: Pulumi and driver render the same nodes", (id) => {
-  const level = LEVELS.find((l) => l.id === id)!;
-  const plan = dockerPlan(buildPlan(level, parseOptions({ level: id }, levelIds())));
+describe.each(levels().map((l) => [l.id]))("%s: Pulumi and driver render the same nodes", (id) => {
+  const level = levels().find((l) => l.id === id)!;
+  const plan = dockerPlan(levelPlan(level, parseOptions({ level: id }, levelIds())));
 
   it.each(plan.nodes.map((n) => [n.role, n]))("%s", (_role, n) => {
-    const p = containerArgs(n, plan, n.image.tag, plan.networkName, n.volumes.map((v) => v.name));
-    const d = createOptions(n, plan);
+    const tag = stageImage(n.image).tag;
+    const p = containerArgs(n, plan, tag, plan.networkName, n.volumes.map((v) => v.name));
+    const d = createOptions(n, plan, tag);
     const host = d.HostConfig!;
 
     expect(d.name).toBe(p.name);
@@ -33,18 +38,27 @@ describe.each(LEVELS.map((l) => [l.id]))("%s: Pulumi and driver render the same 
     for (const x of ports) expect(x.ip).toBe("127.0.0.1");
     expect(host.Mounts).toEqual((p.mounts as Array<{ type: string; source: string; target: string }>).map((m) => ({ Type: m.type, Source: m.source, Target: m.target })));
     const hc = p.healthcheck as { tests: string[]; interval: string; timeout: string; retries: number; startPeriod: string };
+    const seconds = (s: string) => Number(/^(\d+)s$/.exec(s)?.[1] ?? NaN);
     expect(d.Healthcheck).toEqual({
       Test: hc.tests,
-      Interval: parseInt(hc.interval, 10) * 1e9,
-      Timeout: parseInt(hc.timeout, 10) * 1e9,
+      Interval: seconds(hc.interval) * 1e9,
+      Timeout: seconds(hc.timeout) * 1e9,
       Retries: hc.retries,
-      StartPeriod: parseInt(hc.startPeriod, 10) * 1e9,
+      StartPeriod: seconds(hc.startPeriod) * 1e9,
     });
+    // The readiness budget: Pulumi's wait timeout and the driver's deadline use the plan's one formula.
+    expect(p.waitTimeout).toBe(readinessSeconds(n.healthcheck));
     expect(d.NetworkingConfig?.EndpointsConfig?.[plan.networkName]?.Aliases).toEqual((p.networksAdvanced as Array<{ aliases: string[] }>)[0].aliases);
+    // dependsOn: every node this one needs comes before it in the plan (both renderers start in plan order).
+    const order = plan.nodes.map((x) => x.role);
+    for (const dep of n.dependsOn) expect(order.indexOf(dep)).toBeLessThan(order.indexOf(n.role));
+    // Build inputs: both renderers build from the same staged context (images/context.ts).
+    expect(stageImage(n.image).files.length).toBeGreaterThan(0);
     // Every field of the node spec is accounted for above or in the image/volume specs.
     expect(Object.keys(n).sort()).toEqual(
       ["accessCommand", "cpus", "dependsOn", "env", "healthcheck", "hostname", "image", "memoryMiB", "name", "ports", "restart", "role", "shmMiB", "volumes"].sort(),
     );
+    expect(Object.keys(n.image).sort()).toEqual(["buildArgs", "dockerfile", "inputs", "role"]);
     for (const v of n.volumes) expect(volumeDriverOpts(v) === undefined).toBe(v.sizeMiB === undefined);
   });
 });
