@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { stageImage } from "../images/context";
 import { volumeDriverOpts } from "../plan/app";
-import { LABEL_ROLE } from "../plan/names";
+import { LABEL_ROLE, nodeOf } from "../plan/names";
 import { readinessSeconds } from "../plan/recipe";
 import { LevelPlan, NodeSpec, Role } from "../plan/types";
 
@@ -96,8 +96,7 @@ export class DockerTarget extends pulumi.ComponentResource {
     let previous: pulumi.Resource[] = all;
     const actions: command.local.Command[] = [];
     for (const a of plan.actions) {
-      const target = plan.nodes.find((n) => n.role === a.node);
-      if (!target) throw new Error(`plan ${plan.stack}: action ${a.id} runs on ${a.node}, which the plan lacks`);
+      const target = nodeOf(plan, a.node);
       const cmd = new command.local.Command(
         `${name}-action-${a.id}`,
         { create: `docker exec -i ${target.name} bash -s`, stdin: a.script },

@@ -23,8 +23,6 @@ export interface LevelArgs {
  * player brief.
  */
 export class Level extends pulumi.ComponentResource {
-  /** The level's plan, endpoints not yet resolved (see plan/endpoints.ts). */
-  public readonly plan: LevelPlan;
   public readonly appUrl: pulumi.Output<string>;
   public readonly apiUrl: pulumi.Output<string | undefined>;
   public readonly nodes: pulumi.Output<Record<string, NodeAccess>>;
@@ -49,7 +47,6 @@ export class Level extends pulumi.ComponentResource {
       const p = dockerPlan(plan);
       resolved = new DockerTarget(name, { plan: p }, { parent: this }).ready.apply(() => p);
     }
-    this.plan = plan;
     this.appUrl = resolved.apply((p) => p.appUrl);
     this.apiUrl = resolved.apply((p) => p.apiUrl);
     this.nodes = resolved.apply((p) => nodeAccess(p));

@@ -2,7 +2,7 @@ import Docker from "dockerode";
 import { stageImage } from "../images/context";
 import { volumeDriverOpts } from "../plan/app";
 import { DrillsError } from "../plan/errors";
-import { LABEL_LEVEL, LABEL_MANAGED, LABEL_ROLE, LABEL_STACK, stackFlag } from "../plan/names";
+import { LABEL_LEVEL, LABEL_MANAGED, LABEL_ROLE, LABEL_STACK, nodeOf, stackFlag } from "../plan/names";
 import { readinessSeconds } from "../plan/recipe";
 import { ActionSpec, LevelPlan, NodeSpec } from "../plan/types";
 import { connect, exec } from "./engine";
@@ -163,8 +163,7 @@ export async function up(plan: LevelPlan, opts: UpOptions = {}): Promise<UpResul
 /** Run scripts on nodes in order (fault actions at up, reference solutions at solve). */
 export async function runActions(docker: Docker, plan: LevelPlan, actions: ActionSpec[], log: Log): Promise<void> {
   for (const a of actions) {
-    const node = plan.nodes.find((n) => n.role === a.node);
-    if (!node) throw new Error(`action ${a.id} targets ${a.node}, which the plan lacks`);
+    const node = nodeOf(plan, a.node);
     log(`${a.id}: ${a.description}`);
     const r = await exec(docker, node.name, ["bash", "-s"], a.script);
     if (r.code !== 0) {

@@ -69,8 +69,6 @@ export const CONFIG: readonly ConfigKey[] = [
   { key: "datastoreInstanceType", type: "string", default: "t3.small", pattern: INSTANCE_TYPE, what: "an EC2 instance type", example: "t3.small", targets: AWS, description: "EC2 instance type of the datastore node (x86_64)." },
 ];
 
-export type ConfigKeyName = (typeof CONFIG)[number]["key"];
-
 export function configKey(key: string): ConfigKey {
   const k = CONFIG.find((c) => c.key === key);
   if (!k) throw new Error(`no config key drills:${key}`);
@@ -80,9 +78,4 @@ export function configKey(key: string): ConfigKey {
 /** --seed-invoices for seedInvoices. */
 export function flagOf(k: ConfigKey): string {
   return `--${k.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-}
-
-/** The default as users write it, or undefined. */
-export function defaultText(k: ConfigKey): string | undefined {
-  return k.default === undefined ? undefined : String(k.default);
 }

@@ -34,10 +34,3 @@ export function runCli(args: string[], opts: { timeoutMs?: number } = {}): Promi
     });
   });
 }
-
-/** Time a call, in milliseconds. */
-export async function timed<T>(f: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const t = Date.now();
-  const value = await f();
-  return { ms: Date.now() - t, value };
-}

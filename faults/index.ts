@@ -1,2 +1,0 @@
-export { applyFaults, changes, settings } from "./compose";
-export * from "./types";
