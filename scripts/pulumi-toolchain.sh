@@ -6,7 +6,7 @@
 #
 # Pieces:
 #   pulumi                          CLI, from toolchain/cli (pinned wrapper module)
-#   pulumi-resource-pulumi-nodejs   dynamic-provider launcher (a 3-line script of ours)
+#   pulumi-resource-pulumi-nodejs   dynamic-provider launcher (sh script from the sdk/v3 module)
 #   pulumi-language-nodejs          Node language host       } attempted; the module proxy
 #   pulumi-resource-command         @pulumi/command provider } reachable here does not
 #   pulumi-resource-docker          @pulumi/docker provider  } serve them (see README)
@@ -78,16 +78,16 @@ else
 fi
 
 # --- 2. dynamic provider launcher -------------------------------------------
-# The CLI distribution ships this as a tiny script next to `pulumi`: it runs the
-# dynamic provider that lives in the program's own @pulumi/pulumi package.
+# The CLI distribution ships sdk/nodejs/dist/pulumi-resource-pulumi-nodejs, a
+# small sh script that runs the dynamic provider of the program's own
+# @pulumi/pulumi. It is in the sdk/v3 module zip: copy it from there.
 dyn=$BIN/pulumi-resource-pulumi-nodejs
 if [ "$FORCE" = 1 ] || [ ! -x "$dyn" ]; then
-  cat > "$dyn.tmp" <<'EOF'
-#!/bin/sh
-# Runs @pulumi/pulumi's dynamic provider from the program's node_modules.
-exec node -e 'require(require.resolve("@pulumi/pulumi/cmd/dynamic-provider",{paths:[process.cwd()]}))' dynamic-provider "$@"
-EOF
-  chmod +x "$dyn.tmp" && mv -f "$dyn.tmp" "$dyn"
+  sdkdir=$(cd "$here/toolchain/cli" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3) \
+    || die "cannot locate the sdk/v3 module (go list -m failed)"
+  [ -f "$sdkdir/nodejs/dist/pulumi-resource-pulumi-nodejs" ] \
+    || die "$sdkdir/nodejs/dist/pulumi-resource-pulumi-nodejs is missing"
+  install -m 0755 "$sdkdir/nodejs/dist/pulumi-resource-pulumi-nodejs" "$dyn.tmp" && mv -f "$dyn.tmp" "$dyn"
 fi
 
 # --- 3-5. pieces whose modules the proxy must serve --------------------------
