@@ -49,7 +49,7 @@ mkdir -p "$BIN"
 export GOFLAGS=-mod=mod CGO_ENABLED=0
 failed=()
 
-# build NAME SECONDS-LOG-LABEL -- go build args...: build into a temp file, then
+# timed_build NAME GO-BUILD-ARGS...: build into a temp file, then
 # move into place, so an interrupted build never leaves a half-written binary.
 timed_build() {
   local name=$1; shift
