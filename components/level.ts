@@ -8,7 +8,7 @@ import { DrillsError } from "../plan/errors";
 import { AwsOptions, LevelOptions } from "../plan/options";
 import { LevelPlan } from "../plan/types";
 import { AwsTarget } from "./aws/awsTarget";
-import { DockerTarget } from "./dockerTarget";
+import { DockerTarget } from "./docker/target";
 
 export interface LevelArgs {
   /** The level to run (levels/<id>.ts). */

@@ -1,9 +1,7 @@
 import { LevelDefinition } from "../levels/types";
-import { stackFlag } from "../plan/names";
+import { Deployer, stackFlag } from "../plan/names";
 import { LevelPlan } from "../plan/types";
 
-/** Who deploys the level: the drills CLI's Docker deployer, or Pulumi. */
-export type Deployer = "cli" | "pulumi";
 
 /**
  * The player brief as markdown: how to boot the level, reach the app and

@@ -2,7 +2,7 @@ import Docker from "dockerode";
 import { stageImage } from "../images/context";
 import { volumeDriverOpts } from "../plan/app";
 import { DrillsError } from "../plan/errors";
-import { LABEL_LEVEL, LABEL_MANAGED, LABEL_ROLE, LABEL_STACK, nodeOf, stackFlag } from "../plan/names";
+import { Deployer, deployedBy, LABEL_DEPLOYER, LABEL_LEVEL, LABEL_MANAGED, LABEL_ROLE, LABEL_STACK, nodeOf, stackFlag } from "../plan/names";
 import { readinessSeconds } from "../plan/recipe";
 import { ActionSpec, LevelPlan, NodeSpec } from "../plan/types";
 import { connect, exec } from "./engine";
@@ -71,7 +71,11 @@ export function createOptions(n: NodeSpec, plan: LevelPlan, image: string): Dock
   };
 }
 
-async function waitHealthy(docker: Docker, n: NodeSpec): Promise<void> {
+/** What waiting on a node needs: its container, role and healthcheck. */
+export type NodeRef = Pick<NodeSpec, "name" | "role" | "healthcheck">;
+
+/** Wait until a started node is healthy, within the plan's readiness budget; a clear error with its last log lines otherwise. */
+export async function waitHealthy(docker: Docker, n: NodeRef): Promise<void> {
   const limitMs = readinessSeconds(n.healthcheck) * 1000;
   const deadline = Date.now() + limitMs;
   const c = docker.getContainer(n.name);
@@ -108,10 +112,30 @@ export async function stackResources(docker: Docker, stack: string) {
   return { containers, networks, volumes: volumes.Volumes ?? [] };
 }
 
-export async function up(plan: LevelPlan, opts: UpOptions = {}): Promise<UpResult> {
+/**
+ * Refuse to touch a stack another deployer manages: `drills down` must not
+ * delete Pulumi's containers behind its back, nor `pulumi up` the CLI's.
+ */
+export async function requireDeployer(docker: Docker, stack: string, me: Deployer): Promise<void> {
+  const r = await stackResources(docker, stack);
+  const labels = [...r.containers.map((c) => c.Labels), ...r.networks.map((n) => n.Labels ?? {}), ...r.volumes.map((v) => v.Labels ?? {})];
+  const other = labels.map((l) => l[LABEL_DEPLOYER]).find((d) => d !== undefined && d !== me);
+  if (!other) return;
+  throw new DrillsError(
+    other === "pulumi"
+      ? `Stack ${stack} on this engine is managed by Pulumi. Use \`pulumi destroy --stack ${stack}\` to remove it ` +
+          "(drills check, hint and solve work on it as they are), or give this command another --stack."
+      : `Stack ${stack} on this engine was started by \`drills up\`. Remove it with \`npx drills down <level> --stack ${stack}\` ` +
+          "before deploying it with Pulumi, or use another stack name.",
+  );
+}
+
+export async function up(level: LevelPlan, opts: UpOptions = {}): Promise<UpResult> {
+  const plan = deployedBy(level, "cli");
   const log = opts.log ?? (() => undefined);
   const docker = await connect();
 
+  await requireDeployer(docker, plan.stack, "cli");
   const existing = await stackResources(docker, plan.stack);
   if (existing.containers.length + existing.networks.length + existing.volumes.length > 0) {
     if (!opts.recreate) {
@@ -144,9 +168,7 @@ export async function up(plan: LevelPlan, opts: UpOptions = {}): Promise<UpResul
   // Nodes start in plan order; each waits for what it depends on to be healthy.
   for (const n of plan.nodes) {
     log(`starting ${n.name}`);
-    const c = await docker.createContainer(createOptions(n, plan, tags.get(n.role) as string));
-    await c.start();
-    await waitHealthy(docker, n);
+    await startNode(docker, createOptions(n, plan, tags.get(n.role) as string), n);
     log(`${n.role} healthy`);
   }
   log("finishing the level's setup");
@@ -158,6 +180,14 @@ export async function up(plan: LevelPlan, opts: UpOptions = {}): Promise<UpResul
     readySeconds: (Date.now() - started) / 1000,
     buildSeconds,
   };
+}
+
+/** Create and start a node's container, then wait until it is healthy (both renderers). */
+export async function startNode(docker: Docker, options: Docker.ContainerCreateOptions, n: NodeRef): Promise<string> {
+  const c = await docker.createContainer(options);
+  await c.start();
+  await waitHealthy(docker, n);
+  return c.id;
 }
 
 /** Run scripts on nodes in order (fault actions at up, reference solutions at solve). */
@@ -214,6 +244,7 @@ async function removeStack(docker: Docker, stack: string, log: Log): Promise<Dow
  */
 export async function down(stack: string, log: Log = () => undefined): Promise<DownResult> {
   const docker = await connect();
+  await requireDeployer(docker, stack, "cli");
   return removeStack(docker, stack, log);
 }
 

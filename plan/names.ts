@@ -5,6 +5,15 @@ export const LABEL_MANAGED = "drills.managed";
 export const LABEL_LEVEL = "drills.level";
 export const LABEL_STACK = "drills.stack";
 export const LABEL_ROLE = "drills.role";
+/** Who manages the stack's resources: "cli" (drills up) or "pulumi"; neither touches the other's. */
+export const LABEL_DEPLOYER = "drills.deployer";
+
+export type Deployer = "cli" | "pulumi";
+
+/** The plan as a deployer renders it: every resource labelled with who manages it. */
+export function deployedBy(plan: LevelPlan, deployer: Deployer): LevelPlan {
+  return { ...plan, labels: { ...plan.labels, [LABEL_DEPLOYER]: deployer } };
+}
 
 /** The stack a level runs under unless told otherwise. */
 export function defaultStack(levelId: string): string {

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Created, recordResources, value } from "./mocks";
+import { Created, recordResources, T, value } from "./mocks";
 
 const created: Created[] = recordResources("unit");
 /** Resource options as the component passed them (dependsOn), by resource name. */
@@ -36,24 +36,28 @@ async function render(level: LevelDefinition, stack: string): Promise<Created[]>
   return created.slice(start);
 }
 
+type Options = import("dockerode").ContainerCreateOptions;
 const ofType = (list: Created[], type: string) => list.filter((c) => c.type === type);
-const container = (list: Created[], role: string) =>
-  ofType(list, "docker:index/container:Container").find((c) => String(c.inputs.name).endsWith(`-${role}`))!.inputs;
+const container = (list: Created[], role: string): Options =>
+  ofType(list, T.container).map((c) => c.inputs.options as Options).find((o) => String(o.name).endsWith(`-${role}`))!;
 
 describe("every level renders on the docker target", () => {
-  it.each(levels().map((l) => [l.id]))("%s: three containers, fault actions as docker exec after every node", async (id) => {
+  it.each(levels().map((l) => [l.id]))("%s: three containers, fault actions in their node after every node, re-run when it is replaced", async (id) => {
     const level = getLevel(id);
     const stack = `u-${id}`;
     const res = await render(level, stack);
-    expect(ofType(res, "docker:index/container:Container")).toHaveLength(3);
+    expect(ofType(res, T.container)).toHaveLength(3);
     const plan = dockerPlan(levelPlan(level, parseOptions({ level: id, stack }, levels().map((l) => l.id))));
-    const cmds = ofType(res, "command:local:Command");
-    expect(cmds.map((c) => c.name)).toEqual(plan.actions.map((a) => `${stack}-action-${a.id}`));
+    const cmds = ofType(res, T.action);
+    // Names say nothing about the fault (they are visible to whoever reads the state).
+    expect(cmds.map((c) => c.name)).toEqual(plan.actions.map((_a, i) => `${stack}-action-${i}`));
     cmds.forEach((c, i) => {
       const action = plan.actions[i];
       const node = plan.nodes.find((n) => n.role === action.node)!;
-      expect(c.inputs.create).toBe(`docker exec -i ${node.name} bash -s`);
-      expect(c.inputs.stdin).toBe(action.script);
+      expect(c.inputs.container).toBe(node.name);
+      expect(c.inputs.script).toBe(action.script);
+      // The trigger: the id of the container it acts on.
+      expect(c.inputs.containerId).toBe(`${stack}-${node.role}-id`);
       // Ordered: the first waits for every container, each later one for the one before.
       const deps = (optsByName.get(c.name)?.dependsOn ?? []) as pulumi.Resource[];
       expect(deps).toHaveLength(i === 0 ? 3 : 1);
@@ -64,35 +68,35 @@ describe("every level renders on the docker target", () => {
 describe("fault patches and actions", () => {
   it("missing-index drops the index on the datastore and bakes 5 M invoices", async () => {
     const res = await render(getLevel("missing-index"), "u2-missing-index");
-    const ds = ofType(res, "docker:index/image:Image").find((i) => String(i.inputs.imageName).startsWith("drills/datastore"))!;
-    expect((ds.inputs.build as { args: Record<string, string> }).args.SEED_INVOICES).toBe("5000000");
-    const cmd = ofType(res, "command:local:Command")[0];
-    expect(cmd.inputs.create).toBe("docker exec -i drills-u2-missing-index-datastore bash -s");
-    expect(cmd.inputs.stdin).toContain("DROP INDEX IF EXISTS idx_invoices_customer;");
+    const ds = ofType(res, T.image).find((i) => String(i.inputs.tag).startsWith("drills/datastore"))!;
+    expect((ds.inputs.staged as { buildArgs: Record<string, string> }).buildArgs.SEED_INVOICES).toBe("5000000");
+    const cmd = ofType(res, T.action)[0];
+    expect(cmd.inputs.container).toBe("drills-u2-missing-index-datastore");
+    expect(cmd.inputs.script).toContain("DROP INDEX IF EXISTS idx_invoices_customer;");
   });
 
   it("bad-cors moves the API to its own origin and allows the wrong one", async () => {
     const res = await render(getLevel("bad-cors"), "u2-bad-cors");
     const base = derivePort("u2-bad-cors");
-    expect(container(res, "proxy").envs).toContain(`API_BASE=http://127.0.0.1:${base + 1}`);
-    expect(container(res, "backend").envs).toContain(`CORS_ORIGIN=http://localhost:${base}`);
+    expect(container(res, "proxy").Env).toContain(`API_BASE=http://127.0.0.1:${base + 1}`);
+    expect(container(res, "backend").Env).toContain(`CORS_ORIGIN=http://localhost:${base}`);
     const plan = dockerPlan(levelPlan(getLevel("bad-cors"), parseOptions({ level: "bad-cors", stack: "u2-bad-cors" }, ["bad-cors"])));
     expect(plan.apiUrl).toBe(`http://127.0.0.1:${base + 1}/`);
   });
 
   it("disk-full caps the backend's uploads volume as a tmpfs and fills only it", async () => {
     const res = await render(getLevel("disk-full"), "u2-disk-full");
-    const vol = ofType(res, "docker:index/volume:Volume")[0].inputs;
+    const vol = ofType(res, T.volume)[0].inputs;
     expect(vol.driverOpts).toEqual({ type: "tmpfs", device: "tmpfs", o: "size=64m,mode=1777" });
-    const cmd = ofType(res, "command:local:Command")[0];
-    expect(cmd.inputs.create).toBe("docker exec -i drills-u2-disk-full-backend bash -s");
-    expect(String(cmd.inputs.stdin)).toContain("dd if=/dev/zero of=/var/lib/drills/uploads/.exports/");
+    const cmd = ofType(res, T.action)[0];
+    expect(cmd.inputs.container).toBe("drills-u2-disk-full-backend");
+    expect(String(cmd.inputs.script)).toContain("dd if=/dev/zero of=/var/lib/drills/uploads/.exports/");
   });
 
   it("the composed level carries both faults' patches and actions", async () => {
     const res = await render(getLevel("cors-and-full-disk"), "u2-combo");
-    expect(container(res, "backend").envs).toEqual(expect.arrayContaining([expect.stringMatching(/^CORS_ORIGIN=http:\/\/localhost:/)]));
-    expect(ofType(res, "docker:index/volume:Volume")[0].inputs.driverOpts).toBeDefined();
+    expect(container(res, "backend").Env).toEqual(expect.arrayContaining([expect.stringMatching(/^CORS_ORIGIN=http:\/\/localhost:/)]));
+    expect(ofType(res, T.volume)[0].inputs.driverOpts).toBeDefined();
   });
 });
 

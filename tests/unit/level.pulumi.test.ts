@@ -7,6 +7,7 @@ import { Level, validateLevelArgs } from "../../components/level";
 import { getLevel } from "../../levels";
 import { derivePort } from "../../plan/app";
 import { parseOptions } from "../../plan/options";
+import { T } from "./mocks";
 
 
 describe("Level on the docker target (mocks)", () => {
@@ -18,75 +19,63 @@ describe("Level on the docker target (mocks)", () => {
   });
 
   const of = (type: string) => created.filter((c) => c.type === type);
+  type Options = import("dockerode").ContainerCreateOptions;
+  const containers = () => of(T.container).map((c) => c.inputs.options as Options);
 
-  it("renders exactly one network, three images, one volume, three containers and no commands", () => {
+  it("renders exactly one network, three images, one volume, three containers and no actions", () => {
     expect(of("drills:levels:Level")).toHaveLength(1);
     expect(of("drills:docker:DockerTarget")).toHaveLength(1);
-    expect(of("docker:index/network:Network").map((c) => c.inputs.name)).toEqual(["drills-level-baseline-net"]);
-    expect(of("docker:index/image:Image")).toHaveLength(3);
-    expect(of("docker:index/volume:Volume").map((c) => c.inputs.name)).toEqual(["drills-level-baseline-uploads"]);
-    expect(of("docker:index/container:Container").map((c) => c.inputs.name)).toEqual([
+    expect(of(T.network).map((c) => c.inputs.name)).toEqual(["drills-level-baseline-net"]);
+    expect(of(T.image)).toHaveLength(3);
+    expect(of(T.volume).map((c) => c.inputs.name)).toEqual(["drills-level-baseline-uploads"]);
+    expect(containers().map((o) => o.name)).toEqual([
       "drills-level-baseline-datastore",
       "drills-level-baseline-backend",
       "drills-level-baseline-proxy",
     ]);
-    expect(of("command:local:Command")).toHaveLength(0);
+    expect(of(T.action)).toHaveLength(0);
+    // No provider plugin is needed: every resource is one of ours, run by Pulumi itself.
+    expect(created.filter((c) => c.type.startsWith("docker:") || c.type.startsWith("command:"))).toEqual([]);
   });
 
-  it("builds images locally from the staged role contexts with the one Dockerfile, never pushing", () => {
-    for (const img of of("docker:index/image:Image")) {
-      expect(img.inputs.skipPush).toBe(true);
-      expect(img.inputs.imageName).toMatch(/^drills\/(proxy|backend|datastore):[0-9a-f]{16}$/);
-      const build = img.inputs.build as { context: string; dockerfile: string; args: Record<string, string> };
-      expect(build.context).toMatch(/\.drills\/contexts\/(proxy|backend|datastore)-[0-9a-f]{16}$/);
-      expect(build.dockerfile).toBe(`${build.context}/roles/Dockerfile`);
-      expect(build.args.ROLE).toMatch(/^(proxy|backend|datastore)$/);
-      expect(build.args.BASE_IMAGE).toBe("debian:bookworm-slim");
+  it("builds images locally from the staged role contexts with the one Dockerfile", () => {
+    for (const img of of(T.image)) {
+      const staged = img.inputs.staged as { tag: string; dir: string; dockerfile: string; buildArgs: Record<string, string> };
+      expect(img.inputs.tag).toBe(staged.tag);
+      expect(staged.tag).toMatch(/^drills\/(proxy|backend|datastore):[0-9a-f]{16}$/);
+      expect(staged.dir).toMatch(/\.drills\/contexts\/(proxy|backend|datastore)-[0-9a-f]{16}$/);
+      expect(staged.dockerfile).toBe("roles/Dockerfile");
+      expect(staged.buildArgs.ROLE).toMatch(/^(proxy|backend|datastore)$/);
+      expect(staged.buildArgs.BASE_IMAGE).toBe("debian:bookworm-slim");
     }
   });
 
-  it("gives every container limits, loopback-only ports, a healthcheck, wait and labels", () => {
+  it("gives every container limits, loopback-only ports, a healthcheck, labels (Pulumi's) and its network", () => {
     const base = derivePort("level-baseline");
     const expectedPorts: Record<string, number[]> = {
       "drills-level-baseline-datastore": [5432, base + 2],
       "drills-level-baseline-backend": [3000, base + 1],
       "drills-level-baseline-proxy": [80, base],
     };
-    for (const c of of("docker:index/container:Container")) {
-      const i = c.inputs as {
-        name: string;
-        memory: number;
-        cpus: string;
-        shmSize: number;
-        wait: boolean;
-        ports: Array<{ internal: number; external: number; ip: string }>;
-        healthcheck: { tests: string[] };
-        labels: Array<{ label: string; value: string }>;
-        networksAdvanced: Array<{ name: string }>;
-      };
-      expect(i.memory).toBeGreaterThan(0);
-      expect(Number(i.cpus)).toBeGreaterThan(0);
-      expect(i.shmSize).toBe(i.name.endsWith("-datastore") ? 256 : 64);
-      expect(i.wait).toBe(true);
-      expect(i.ports).toEqual([{ internal: expectedPorts[i.name][0], external: expectedPorts[i.name][1], ip: "127.0.0.1" }]);
-      expect(i.healthcheck.tests).toEqual(["CMD", "/usr/local/bin/drills-health"]);
-      expect(i.labels).toEqual(
-        expect.arrayContaining([
-          { label: "drills.stack", value: "level-baseline" },
-          { label: "drills.level", value: "baseline" },
-          { label: "drills.managed", value: "true" },
-        ]),
+    for (const o of containers()) {
+      const name = o.name as string;
+      const host = o.HostConfig!;
+      expect(host.Memory).toBeGreaterThan(0);
+      expect(host.NanoCpus).toBeGreaterThan(0);
+      expect(host.ShmSize).toBe((name.endsWith("-datastore") ? 256 : 64) * 1024 * 1024);
+      const [internal, external] = expectedPorts[name];
+      expect(host.PortBindings).toEqual({ [`${internal}/tcp`]: [{ HostIp: "127.0.0.1", HostPort: String(external) }] });
+      expect(o.Healthcheck?.Test).toEqual(["CMD", "/usr/local/bin/drills-health"]);
+      expect(o.Labels).toEqual(
+        expect.objectContaining({ "drills.stack": "level-baseline", "drills.level": "baseline", "drills.managed": "true", "drills.deployer": "pulumi" }),
       );
-      expect(i.networksAdvanced[0].name).toBe("drills-level-baseline-net");
+      expect(host.NetworkMode).toBe("drills-level-baseline-net");
     }
   });
 
   it("mounts the uploads volume on the backend only", () => {
-    const mounts = (name: string) =>
-      (of("docker:index/container:Container").find((c) => c.inputs.name === name)?.inputs.mounts ?? []) as unknown[];
-    expect(mounts("drills-level-baseline-backend")).toEqual([
-      { type: "volume", source: "drills-level-baseline-uploads", target: "/var/lib/drills/uploads" },
-    ]);
+    const mounts = (name: string) => containers().find((o) => o.name === name)?.HostConfig?.Mounts ?? [];
+    expect(mounts("drills-level-baseline-backend")).toEqual([{ Type: "volume", Source: "drills-level-baseline-uploads", Target: "/var/lib/drills/uploads" }]);
     expect(mounts("drills-level-baseline-proxy")).toEqual([]);
   });
 

@@ -37,3 +37,12 @@ export function recordResources(stack: string, opts: MockOptions = {}): Created[
 
 /** The value of an output, once resolved. */
 export const value = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply(resolve));
+
+/** Types of the Docker target's resources (dynamic resources: components/docker/resources.ts). */
+export const T = {
+  network: "pulumi-nodejs:dynamic/drills-network:Resource",
+  volume: "pulumi-nodejs:dynamic/drills-volume:Resource",
+  image: "pulumi-nodejs:dynamic/drills-image:Resource",
+  container: "pulumi-nodejs:dynamic/drills-container:Resource",
+  action: "pulumi-nodejs:dynamic/drills-action:Resource",
+} as const;

@@ -1,64 +1,81 @@
-import { containerArgs } from "../../components/dockerTarget";
+import * as pulumi from "@pulumi/pulumi";
+import { Created, recordResources, T, value } from "./mocks";
+
+const created: Created[] = recordResources("parity");
+
+// Imported after setMocks so resources register against the mocks.
+import type { ContainerCreateOptions } from "dockerode";
+import { Level } from "../../components/level";
 import { levelPlan } from "../../compose/plan";
-import { createOptions } from "../../driver/deployer";
+import { createOptions, NodeRef } from "../../driver/deployer";
 import { stageImage } from "../../images/context";
 import { levels, levelIds } from "../../levels";
 import { volumeDriverOpts } from "../../plan/app";
 import { dockerPlan } from "../../plan/endpoints";
+import { LABEL_DEPLOYER } from "../../plan/names";
 import { parseOptions } from "../../plan/options";
 import { readinessSeconds } from "../../plan/recipe";
 
 /**
  * One plan, two renderers: the Pulumi component and the CLI's Docker
- * deployer must carry every node field the same way. A field one of them
- * drops fails here.
+ * deployer must carry every node field the same way. Here the Pulumi
+ * program (with mocks) and the deployer are compared on every node of every
+ * level: container options, dependency order, build context and readiness
+ * budget. A field one of them drops fails here.
  */
-describe.each(levels().map((l) => [l.id]))("%s: Pulumi and driver render the same nodes", (id) => {
+describe.each(levels().map((l) => [l.id]))("%s: Pulumi and the CLI's deployer render the same nodes", (id) => {
   const level = levels().find((l) => l.id === id)!;
-  const plan = dockerPlan(levelPlan(level, parseOptions({ level: id }, levelIds())));
+  const stack = `parity-${id}`;
+  const plan = dockerPlan(levelPlan(level, parseOptions({ level: id, stack }, levelIds())));
+  const res: Created[] = [];
+  const deps = new Map<string, string[]>();
+
+  beforeAll(async () => {
+    const start = created.length;
+    const l = new Level(stack, { level, options: parseOptions({ level: id, stack }, levelIds()) }, {
+      transformations: [
+        (a) => {
+          deps.set(a.name, ((a.opts.dependsOn ?? []) as pulumi.Resource[]).map((r) => (r as unknown as { __name?: string }).__name ?? "?"));
+          return undefined;
+        },
+      ],
+    });
+    await value(l.brief);
+    res.push(...created.slice(start));
+  });
 
   it.each(plan.nodes.map((n) => [n.role, n]))("%s", (_role, n) => {
     const tag = stageImage(n.image).tag;
-    const p = containerArgs(n, plan, tag, plan.networkName, n.volumes.map((v) => v.name));
+    const pulumiSide = res.find((c) => c.type === T.container && c.name === `${stack}-${n.role}`)!;
+    const p = pulumiSide.inputs.options as ContainerCreateOptions;
     const d = createOptions(n, plan, tag);
-    const host = d.HostConfig!;
 
-    expect(d.name).toBe(p.name);
-    expect(d.Hostname).toBe(p.hostname);
-    expect(d.Image).toBe(p.image);
-    expect(d.Env).toEqual(p.envs);
-    expect(Object.entries(d.Labels!).map(([label, value]) => ({ label, value }))).toEqual(p.labels);
-    expect(host.Memory).toBe((p.memory as number) * 1024 * 1024);
-    expect(host.MemorySwap).toBe((p.memorySwap as number) * 1024 * 1024);
-    expect(host.NanoCpus! / 1e9).toBe(Number(p.cpus));
-    expect(host.ShmSize).toBe((p.shmSize as number) * 1024 * 1024);
-    expect(host.RestartPolicy?.Name).toBe(p.restart);
-    const ports = p.ports as Array<{ internal: number; external: number; ip: string }>;
-    expect(host.PortBindings).toEqual(Object.fromEntries(ports.map((x) => [`${x.internal}/tcp`, [{ HostIp: x.ip, HostPort: String(x.external) }]])));
-    for (const x of ports) expect(x.ip).toBe("127.0.0.1");
-    expect(host.Mounts).toEqual((p.mounts as Array<{ type: string; source: string; target: string }>).map((m) => ({ Type: m.type, Source: m.source, Target: m.target })));
-    const hc = p.healthcheck as { tests: string[]; interval: string; timeout: string; retries: number; startPeriod: string };
-    const seconds = (s: string) => Number(/^(\d+)s$/.exec(s)?.[1] ?? NaN);
-    expect(d.Healthcheck).toEqual({
-      Test: hc.tests,
-      Interval: seconds(hc.interval) * 1e9,
-      Timeout: seconds(hc.timeout) * 1e9,
-      Retries: hc.retries,
-      StartPeriod: seconds(hc.startPeriod) * 1e9,
-    });
-    // The readiness budget: Pulumi's wait timeout and the driver's deadline use the plan's one formula.
-    expect(p.waitTimeout).toBe(readinessSeconds(n.healthcheck));
-    expect(d.NetworkingConfig?.EndpointsConfig?.[plan.networkName]?.Aliases).toEqual((p.networksAdvanced as Array<{ aliases: string[] }>)[0].aliases);
-    // dependsOn: every node this one needs comes before it in the plan (both renderers start in plan order).
+    // Identical Docker options, but for who manages them.
+    expect(p.Labels?.[LABEL_DEPLOYER]).toBe("pulumi");
+    const { [LABEL_DEPLOYER]: _who, ...pulumiLabels } = p.Labels ?? {};
+    expect({ ...p, Labels: pulumiLabels }).toEqual(d);
+    expect(p.Image).toBe(tag);
+    // The readiness budget: both wait with the plan's one formula on the same healthcheck.
+    const node = pulumiSide.inputs.node as NodeRef;
+    expect(node).toEqual({ name: n.name, role: n.role, healthcheck: n.healthcheck });
+    expect(readinessSeconds(node.healthcheck)).toBe(readinessSeconds(n.healthcheck));
+    // dependsOn: Pulumi waits on the containers this node depends on; the deployer starts in plan order.
+    const pulumiDeps = deps.get(`${stack}-${n.role}`) ?? [];
+    for (const dep of n.dependsOn) expect(pulumiDeps).toContain(`${stack}-${dep}`);
     const order = plan.nodes.map((x) => x.role);
     for (const dep of n.dependsOn) expect(order.indexOf(dep)).toBeLessThan(order.indexOf(n.role));
-    // Build inputs: both renderers build from the same staged context (images/context.ts).
-    expect(stageImage(n.image).files.length).toBeGreaterThan(0);
-    // Every field of the node spec is accounted for above or in the image/volume specs.
+    // Build inputs: both build from the same staged context (images/context.ts).
+    const image = res.find((c) => c.type === T.image && c.name === `${stack}-${n.role}-image`)!;
+    expect(image.inputs.staged).toEqual(stageImage(n.image));
+    // Volumes: the same names and driver options.
+    for (const v of n.volumes) {
+      const vol = res.find((c) => c.type === T.volume && c.inputs.name === v.name)!;
+      expect(vol.inputs.driverOpts).toEqual(volumeDriverOpts(v));
+    }
+    // Every field of the node spec is accounted for above.
     expect(Object.keys(n).sort()).toEqual(
       ["accessCommand", "cpus", "dependsOn", "env", "healthcheck", "hostname", "image", "memoryMiB", "name", "ports", "restart", "role", "shmMiB", "volumes"].sort(),
     );
     expect(Object.keys(n.image).sort()).toEqual(["buildArgs", "dockerfile", "inputs", "role"]);
-    for (const v of n.volumes) expect(volumeDriverOpts(v) === undefined).toBe(v.sizeMiB === undefined);
   });
 });

@@ -1,0 +1,72 @@
+import * as pulumi from "@pulumi/pulumi";
+import { createOptions } from "../../driver/deployer";
+import { stageImage } from "../../images/context";
+import { volumeDriverOpts } from "../../plan/app";
+import { deployedBy, nodeOf } from "../../plan/names";
+import { LevelPlan, Role } from "../../plan/types";
+import { Action, Container, Image, Network, Volume } from "./resources";
+
+export interface DockerTargetArgs {
+  /** The level plan to render, endpoints resolved (plan/endpoints.ts dockerPlan); every field is carried. */
+  plan: LevelPlan;
+}
+
+/**
+ * Renders a level plan on the local Docker engine: one network, an image per
+ * role (built locally from its staged context, never pushed), a volume per
+ * plan volume, a container per node started in dependency order and waited
+ * on until healthy, then the fault actions in order. The resources run the
+ * same code as the CLI's deployer (components/docker/resources.ts).
+ */
+export class DockerTarget extends pulumi.ComponentResource {
+  public readonly network: Network;
+  public readonly containers: Partial<Record<Role, Container>> = {};
+  /** Resolves once every node is healthy and every action has run. */
+  public readonly ready: pulumi.Output<string[]>;
+
+  constructor(name: string, args: DockerTargetArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("drills:docker:DockerTarget", name, {}, opts);
+    if (JSON.stringify(args.plan).includes("{{")) throw new Error(`plan ${args.plan.stack}: resolve endpoints (dockerPlan) before rendering`);
+    // Labelled as Pulumi's: `drills down` refuses to remove it behind Pulumi's back.
+    const plan = deployedBy(args.plan, "pulumi");
+
+    this.network = new Network(`${name}-net`, { name: plan.networkName, labels: plan.labels, stack: plan.stack }, { parent: this });
+
+    for (const n of plan.nodes) {
+      const staged = stageImage(n.image);
+      const image = new Image(`${name}-${n.role}-image`, { staged }, { parent: this });
+      const volumes = n.volumes.map(
+        (v) => new Volume(`${name}-${n.role}-${v.target.split("/").pop()}`, { name: v.name, labels: plan.labels, driverOpts: volumeDriverOpts(v) }, { parent: this }),
+      );
+      const deps = n.dependsOn.map((r) => {
+        const d = this.containers[r];
+        if (!d) throw new Error(`plan ${plan.stack}: node ${n.role} depends on ${r}, which comes later or is missing`);
+        return d;
+      });
+      this.containers[n.role] = new Container(
+        `${name}-${n.role}`,
+        // The very options the CLI's deployer sends to Docker, with the image's tag once built.
+        { options: createOptions(n, plan, staged.tag), node: { name: n.name, role: n.role, healthcheck: n.healthcheck } },
+        { parent: this, dependsOn: [this.network, image, ...volumes, ...deps] },
+      );
+    }
+
+    // Fault actions run in order once every node is healthy; each re-runs when its node is replaced.
+    const all = plan.nodes.map((n) => this.containers[n.role] as Container);
+    let previous: pulumi.Resource[] = all;
+    const actions: Action[] = [];
+    for (const a of plan.actions) {
+      const target = nodeOf(plan, a.node);
+      const cmd = new Action(
+        `${name}-action-${actions.length}`,
+        { container: target.name, containerId: (this.containers[a.node] as Container).id, script: a.script },
+        { parent: this, dependsOn: previous },
+      );
+      previous = [cmd];
+      actions.push(cmd);
+    }
+
+    this.ready = pulumi.all([...all.map((c) => c.id), ...actions.map((c) => c.id)]);
+    this.registerOutputs({ network: this.network.id, ready: this.ready });
+  }
+}
