@@ -2,6 +2,19 @@ import { spawnSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { Created, recordResources, value } from "./mocks";
 
+/** Provider function calls the program made, with their inputs. */
+const invoked: Array<{ token: string; inputs: Record<string, unknown> }> = [];
+const recorded = (token: string, result: (inputs: Record<string, unknown>) => Record<string, unknown>) => (inputs: Record<string, unknown>) => {
+  invoked.push({ token, inputs });
+  return result(inputs);
+};
+/** Which zones offer which types: eu-west-1a lacks t3.small; the Local Zone offers all but needs opt-in. */
+const OFFERED: Record<string, string[]> = {
+  "t3.micro": ["eu-west-1a", "eu-west-1b", "eu-west-1c", "eu-west-1-lz"],
+  "t3.small": ["eu-west-1c", "eu-west-1b", "eu-west-1-lz"],
+  "t3.medium": ["eu-west-1b", "eu-west-1c", "eu-west-1-lz"],
+};
+
 /** Fake addresses: instance "<stack>-<role>" gets public 198.51.100.N. */
 const ROLE_N: Record<string, number> = { datastore: 10, backend: 11, proxy: 12 };
 const publicIp = (name: string) => `198.51.100.${ROLE_N[name.split("-").pop() as string]}`;
@@ -15,11 +28,18 @@ const created: Created[] = recordResources("aws-unit", {
   },
   calls: {
     "aws:ec2/getVpc:getVpc": { id: "vpc-default" },
-    "aws:ec2/getSubnets:getSubnets": { ids: ["subnet-b", "subnet-a"] },
-    "aws:ec2/getSubnet:getSubnet": { id: "subnet-a", availabilityZone: "eu-west-1a" },
+    "aws:ec2/getSubnets:getSubnets": recorded("getSubnets", () => ({ ids: ["subnet-b2", "subnet-b1"] })),
     "aws:index/getRegion:getRegion": { region: "eu-west-1", name: "eu-west-1", id: "eu-west-1" },
-    "aws:ec2/getAmi:getAmi": { id: "ami-debian12", imageId: "ami-debian12" },
-    "aws:index/getAvailabilityZones:getAvailabilityZones": { names: ["eu-west-1a"] },
+    "aws:ec2/getAmi:getAmi": recorded("getAmi", () => ({ id: "ami-debian12", imageId: "ami-debian12" })),
+    "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": recorded("getInstanceTypeOfferings", (inputs) => {
+      const types = ((inputs.filters as Array<{ name: string; values: string[] }>).find((f) => f.name === "instance-type")?.values ?? []);
+      const pairs = types.flatMap((t) => (OFFERED[t] ?? []).map((z) => [t, z]));
+      return { id: "eu-west-1", instanceTypes: pairs.map((p) => p[0]), locations: pairs.map((p) => p[1]), locationTypes: pairs.map(() => "availability-zone") };
+    }),
+    "aws:index/getAvailabilityZones:getAvailabilityZones": recorded("getAvailabilityZones", (inputs) => {
+      const optInFree = JSON.stringify(inputs.filters) === JSON.stringify([{ name: "opt-in-status", values: ["opt-in-not-required"] }]);
+      return { id: "eu-west-1", names: optInFree ? ["eu-west-1c", "eu-west-1b", "eu-west-1a"] : ["eu-west-1c", "eu-west-1b", "eu-west-1a", "eu-west-1-lz"] };
+    }),
   },
 });
 const optsByName = new Map<string, pulumi.ResourceOptions>();
@@ -168,7 +188,7 @@ describe("aws specifics", () => {
     const { res } = await render("disk-full", { ttlHours: "2", player: "alice", backendInstanceType: "t3.medium" });
     const vols = ofType(res, "aws:ebs/volume:Volume");
     expect(vols).toHaveLength(1);
-    expect(vols[0].inputs).toEqual(expect.objectContaining({ size: 1, encrypted: true, availabilityZone: "eu-west-1a" }));
+    expect(vols[0].inputs).toEqual(expect.objectContaining({ size: 1, encrypted: true, availabilityZone: "eu-west-1b" }));
     expect(ofType(res, "aws:ec2/volumeAttachment:VolumeAttachment")).toHaveLength(1);
     const backend = ofType(res, "aws:ec2/instance:Instance").find((i) => i.name.endsWith("-backend"))!;
     expect(backend.inputs.instanceType).toBe("t3.medium");
