@@ -12,7 +12,7 @@ import { stageImage } from "../../images/context";
 import { fetchSource, renderUserData, SourceLocation } from "../../components/aws/userData";
 import { connect, exec, follow } from "../../driver/engine";
 import { getLevel, levelIds } from "../../levels";
-import { buildPlan } from "../../plan/build";
+import { levelPlan } from "../../compose/plan";
 import { DEFAULT_BASE_IMAGE, parseOptions } from "../../plan/options";
 import { Credentials, ImdsStandIn, S3StandIn } from "./awsStandIns";
 
@@ -87,7 +87,7 @@ describe("user data fetches its role's sources from S3 with Debian 12's curl (lo
   beforeAll(async () => {
     docker = await connect();
     await ensureImage(docker);
-    const plan = buildPlan(getLevel("baseline"), parseOptions({ level: "baseline", stack: "test-s3fetch", target: "aws", allowedCidr: "203.0.113.0/24" }, levelIds()));
+    const plan = levelPlan(getLevel("baseline"), parseOptions({ level: "baseline", stack: "test-s3fetch", target: "aws", allowedCidr: "203.0.113.0/24" }, levelIds()));
     const proxy = stageImage(plan.nodes.find((n) => n.role === "proxy")!.image);
     bundle = buildBundle(proxy.dir, proxy.files);
     key = bundleKey(proxy);
