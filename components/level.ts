@@ -39,17 +39,19 @@ export class Level extends pulumi.ComponentResource {
 
     // Each target resolves the plan's endpoints; outputs come once it is ready.
     let resolved: pulumi.Output<LevelPlan>;
+    let nodes: pulumi.Output<Record<string, NodeAccess>> | undefined;
     if (plan.target === "aws") {
       const t = new AwsTarget(name, { plan, aws: args.options.aws as AwsOptions }, { parent: this });
       resolved = t.resolved;
       this.sshPrivateKey = t.privateKey;
+      nodes = t.nodes;
     } else {
       const p = dockerPlan(plan);
       resolved = new DockerTarget(name, { plan: p }, { parent: this }).ready.apply(() => p);
     }
     this.appUrl = resolved.apply((p) => p.appUrl);
     this.apiUrl = resolved.apply((p) => p.apiUrl);
-    this.nodes = resolved.apply((p) => nodeAccess(p));
+    this.nodes = nodes ?? resolved.apply((p) => nodeAccess(p));
     this.brief = resolved.apply((p) => renderBrief(args.level, p, "pulumi"));
 
     this.registerOutputs({ appUrl: this.appUrl, apiUrl: this.apiUrl, nodes: this.nodes, brief: this.brief, sshPrivateKey: this.sshPrivateKey });

@@ -2,7 +2,9 @@ import { LevelPlan } from "../plan/types";
 
 /** Per-node facts a player needs (the `nodes` stack output, `drills up --json`). */
 export interface NodeAccess {
-  container: string;
+  /** Docker: the container; on AWS, `instance` (the instance's Name tag) instead. */
+  container?: string;
+  instance?: string;
   access: string;
   ports: Record<string, string>;
 }

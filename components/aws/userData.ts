@@ -2,9 +2,28 @@ import { Role } from "../../plan/types";
 
 /** Where an instance gets its role's sources. */
 export type SourceLocation =
-  | { kind: "s3"; bucket: string; key: string; region: string }
+  | {
+      kind: "s3";
+      bucket: string;
+      key: string;
+      region: string;
+      /** S3 endpoint for path-style requests (tests: a local stand-in). Default: the bucket's virtual-hosted endpoint. */
+      endpoint?: string;
+      /** Instance metadata service base URL (tests: a local stand-in). Default: http://169.254.169.254. */
+      imdsUrl?: string;
+      /** Give up fetching (credentials and object) after this many seconds. Default 600. */
+      timeoutSeconds?: number;
+    }
   /** A tarball already on the machine (tests: a plain container). */
   | { kind: "file"; path: string };
+
+export const IMDS_URL = "http://169.254.169.254";
+export const FETCH_TIMEOUT_SECONDS = 600;
+
+/** The object's URL: virtual-hosted on AWS, path-style on a given endpoint. */
+export function s3ObjectUrl(s: { bucket: string; key: string; region: string; endpoint?: string }): string {
+  return s.endpoint ? `${s.endpoint.replace(/\/$/, "")}/${s.bucket}/${s.key}` : `https://${s.bucket}.s3.${s.region}.amazonaws.com/${s.key}`;
+}
 
 export interface UserDataArgs {
   role: Role;
@@ -29,18 +48,39 @@ export const SECRET_KEY = /PASSWORD|SECRET|TOKEN|PRIVATE/i;
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-function fetchSource(s: SourceLocation): string {
+/**
+ * Shell lines that put the role's tarball at /tmp/drills-src.tar.gz (exported
+ * so tests run exactly these lines). On S3: the instance role's credentials
+ * from IMDSv2, then a SigV4-signed GET, with no extra package (curl >= 7.75
+ * signs, python3 comes with cloud-init). Both retry until a deadline: a new
+ * instance profile's credentials appear only after a while (IMDS answers 404
+ * until then), and a new role policy takes a while to reach S3 (403).
+ * S3 refuses a SigV4 request without x-amz-content-sha256 (400), and
+ * Debian 12's curl 7.88 does not send it: we send UNSIGNED-PAYLOAD, which
+ * curl then signs with the other headers.
+ */
+export function fetchSource(s: SourceLocation): string {
   // -ef: the tarball may already be where it is unpacked from (tests put it there).
   if (s.kind === "file") return `[ ${q(s.path)} -ef /tmp/drills-src.tar.gz ] || cp ${q(s.path)} /tmp/drills-src.tar.gz`;
-  // The instance role's credentials from IMDSv2, then a SigV4-signed GET:
-  // no extra package (curl >= 7.75 signs, python3 comes with cloud-init).
+  const imds = (s.imdsUrl ?? IMDS_URL).replace(/\/$/, "");
+  const timeout = s.timeoutSeconds ?? FETCH_TIMEOUT_SECONDS;
   return [
-    `imds() { curl -fsS -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" "http://169.254.169.254/latest/$1"; }`,
-    `IMDS_TOKEN=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 600')`,
-    `CREDS=$(imds "meta-data/iam/security-credentials/$(imds meta-data/iam/security-credentials/)")`,
+    `DRILLS_IMDS=${q(imds)}`,
+    `DRILLS_DEADLINE=$((SECONDS + ${timeout}))`,
+    `imds() { curl -fsS --max-time 10 -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" "$DRILLS_IMDS/latest/$1"; }`,
     `cred() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1" <<<"$CREDS"; }`,
-    `curl -fsS --retry 10 --retry-all-errors --aws-sigv4 ${q(`aws:amz:${s.region}:s3`)} --user "$(cred AccessKeyId):$(cred SecretAccessKey)" \\`,
-    `  -H "x-amz-security-token: $(cred Token)" ${q(`https://${s.bucket}.s3.${s.region}.amazonaws.com/${s.key}`)} -o /tmp/drills-src.tar.gz`,
+    `drills_fetch() {`,
+    `  IMDS_TOKEN=$(curl -fsS --max-time 10 -X PUT "$DRILLS_IMDS/latest/api/token" -H 'X-aws-ec2-metadata-token-ttl-seconds: 600') || return 1`,
+    `  local role; role=$(imds meta-data/iam/security-credentials/) && [ -n "$role" ] || { echo "no instance role credentials yet" >&2; return 1; }`,
+    `  CREDS=$(imds "meta-data/iam/security-credentials/$role") || return 1`,
+    `  curl -fsS --max-time 120 --aws-sigv4 ${q(`aws:amz:${s.region}:s3`)} --user "$(cred AccessKeyId):$(cred SecretAccessKey)" \\`,
+    `    -H "x-amz-security-token: $(cred Token)" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' \\`,
+    `    ${q(s3ObjectUrl(s))} -o /tmp/drills-src.tar.gz`,
+    `}`,
+    `until drills_fetch; do`,
+    `  [ "$SECONDS" -lt "$DRILLS_DEADLINE" ] || { echo "drills: could not fetch the role's sources in ${timeout} s" >&2; exit 1; }`,
+    `  sleep 3`,
+    `done`,
   ].join("\n");
 }
 

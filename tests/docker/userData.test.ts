@@ -3,6 +3,7 @@ import * as fs from "fs";
 import { Readable } from "stream";
 import Docker from "dockerode";
 import { roleBundle } from "../../components/aws/bundle";
+import { stageImage } from "../../images/context";
 import { renderUserData } from "../../components/aws/userData";
 import { connect, exec, follow } from "../../driver/engine";
 import { down } from "../../driver/deployer";
@@ -178,7 +179,7 @@ class Nodes {
           source: { kind: "file", path: SOURCE },
         });
         const archive = tarOf([
-          { name: SOURCE.replace(/^\/tmp\//, ""), data: fs.readFileSync(roleBundle(n.image)), mode: 0o644 },
+          { name: SOURCE.replace(/^\/tmp\//, ""), data: fs.readFileSync(roleBundle(stageImage(n.image))), mode: 0o644 },
           { name: USER_DATA.replace(/^\/tmp\//, ""), data: Buffer.from(this.userData[n.role]), mode: 0o755 },
         ]);
         await this.docker.getContainer(n.name).putArchive(archive, { path: "/tmp" });

@@ -2,6 +2,19 @@ import { spawnSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { Created, recordResources, value } from "./mocks";
 
+/** Provider function calls the program made, with their inputs. */
+const invoked: Array<{ token: string; inputs: Record<string, unknown> }> = [];
+const recorded = (token: string, result: (inputs: Record<string, unknown>) => Record<string, unknown>) => (inputs: Record<string, unknown>) => {
+  invoked.push({ token, inputs });
+  return result(inputs);
+};
+/** Which zones offer which types: eu-west-1a lacks t3.small; the Local Zone offers all but needs opt-in. */
+const OFFERED: Record<string, string[]> = {
+  "t3.micro": ["eu-west-1a", "eu-west-1b", "eu-west-1c", "eu-west-1-lz"],
+  "t3.small": ["eu-west-1c", "eu-west-1b", "eu-west-1-lz"],
+  "t3.medium": ["eu-west-1b", "eu-west-1c", "eu-west-1-lz"],
+};
+
 /** Fake addresses: instance "<stack>-<role>" gets public 198.51.100.N. */
 const ROLE_N: Record<string, number> = { datastore: 10, backend: 11, proxy: 12 };
 const publicIp = (name: string) => `198.51.100.${ROLE_N[name.split("-").pop() as string]}`;
@@ -15,11 +28,18 @@ const created: Created[] = recordResources("aws-unit", {
   },
   calls: {
     "aws:ec2/getVpc:getVpc": { id: "vpc-default" },
-    "aws:ec2/getSubnets:getSubnets": { ids: ["subnet-b", "subnet-a"] },
-    "aws:ec2/getSubnet:getSubnet": { id: "subnet-a", availabilityZone: "eu-west-1a" },
+    "aws:ec2/getSubnets:getSubnets": recorded("getSubnets", () => ({ ids: ["subnet-b2", "subnet-b1"] })),
     "aws:index/getRegion:getRegion": { region: "eu-west-1", name: "eu-west-1", id: "eu-west-1" },
-    "aws:ec2/getAmi:getAmi": { id: "ami-debian12", imageId: "ami-debian12" },
-    "aws:index/getAvailabilityZones:getAvailabilityZones": { names: ["eu-west-1a"] },
+    "aws:ec2/getAmi:getAmi": recorded("getAmi", () => ({ id: "ami-debian12", imageId: "ami-debian12" })),
+    "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": recorded("getInstanceTypeOfferings", (inputs) => {
+      const types = ((inputs.filters as Array<{ name: string; values: string[] }>).find((f) => f.name === "instance-type")?.values ?? []);
+      const pairs = types.flatMap((t) => (OFFERED[t] ?? []).map((z) => [t, z]));
+      return { id: "eu-west-1", instanceTypes: pairs.map((p) => p[0]), locations: pairs.map((p) => p[1]), locationTypes: pairs.map(() => "availability-zone") };
+    }),
+    "aws:index/getAvailabilityZones:getAvailabilityZones": recorded("getAvailabilityZones", (inputs) => {
+      const optInFree = JSON.stringify(inputs.filters) === JSON.stringify([{ name: "opt-in-status", values: ["opt-in-not-required"] }]);
+      return { id: "eu-west-1", names: optInFree ? ["eu-west-1c", "eu-west-1b", "eu-west-1a"] : ["eu-west-1c", "eu-west-1b", "eu-west-1a", "eu-west-1-lz"] };
+    }),
   },
 });
 const optsByName = new Map<string, pulumi.ResourceOptions>();
@@ -168,7 +188,7 @@ describe("aws specifics", () => {
     const { res } = await render("disk-full", { ttlHours: "2", player: "alice", backendInstanceType: "t3.medium" });
     const vols = ofType(res, "aws:ebs/volume:Volume");
     expect(vols).toHaveLength(1);
-    expect(vols[0].inputs).toEqual(expect.objectContaining({ size: 1, encrypted: true, availabilityZone: "eu-west-1a" }));
+    expect(vols[0].inputs).toEqual(expect.objectContaining({ size: 1, encrypted: true, availabilityZone: "eu-west-1b" }));
     expect(ofType(res, "aws:ec2/volumeAttachment:VolumeAttachment")).toHaveLength(1);
     const backend = ofType(res, "aws:ec2/instance:Instance").find((i) => i.name.endsWith("-backend"))!;
     expect(backend.inputs.instanceType).toBe("t3.medium");
@@ -184,5 +204,135 @@ describe("aws specifics", () => {
     expect(ofType(res, "aws:ec2/vpc:Vpc")).toHaveLength(1);
     expect(ofType(res, "aws:ec2/subnet:Subnet")[0].inputs.mapPublicIpOnLaunch).toBe(true);
     expect(ofType(res, "aws:ec2/internetGateway:InternetGateway")).toHaveLength(1);
+  });
+});
+
+/** Name of the resource a resource was parented to (the SDK keeps it as __name). */
+const parentOf = (name: string): string | undefined => (optsByName.get(name)?.parent as unknown as { __name?: string } | undefined)?.__name;
+
+describe("aws structure and lifecycle", () => {
+  let res: Created[];
+  const stack = "aws-disk-full";
+  beforeAll(async () => {
+    ({ res } = await render("disk-full"));
+  });
+
+  it("is made of typed components: Network, SecurityGroups, Sources, one Node per role, FaultActions", () => {
+    const comps = res.filter((c) => c.type.startsWith("drills:aws:")).map((c) => `${c.type} ${c.name}`);
+    expect(comps).toEqual(
+      expect.arrayContaining([
+        `drills:aws:AwsTarget ${stack}`,
+        `drills:aws:Network ${stack}`,
+        `drills:aws:SecurityGroups ${stack}`,
+        `drills:aws:Sources ${stack}`,
+        `drills:aws:Node ${stack}-datastore`,
+        `drills:aws:Node ${stack}-backend`,
+        `drills:aws:Node ${stack}-proxy`,
+        `drills:aws:FaultActions ${stack}`,
+      ]),
+    );
+  });
+
+  it("parents rules to their group, objects to the bucket, attachments to their instance", () => {
+    for (const r of ofType(res, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")) {
+      expect(parentOf(r.name)).toBe(`${stack}-${r.name.split("-in-")[0].split("-").pop()}-sg`);
+    }
+    for (const r of ofType(res, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")) expect(parentOf(r.name)).toBe(r.name.replace(/-egress$/, "-sg"));
+    for (const o of ofType(res, "aws:s3/bucketObjectv2:BucketObjectv2")) expect(parentOf(o.name)).toBe(`${stack}-src`);
+    expect(parentOf(`${stack}-node-src`)).toBe(`${stack}-node`); // the policy under its role
+    const [att] = ofType(res, "aws:ec2/volumeAttachment:VolumeAttachment");
+    expect(parentOf(att.name)).toBe(`${stack}-backend`);
+    expect(ofType(res, "aws:ec2/instance:Instance").map((i) => parentOf(i.name))).toEqual([`${stack}-datastore`, `${stack}-backend`, `${stack}-proxy`]);
+  });
+
+  it("boots each instance only after its role policy and sources exist; a newer AMI never replaces it", () => {
+    for (const i of ofType(res, "aws:ec2/instance:Instance")) {
+      const o = optsByName.get(i.name)!;
+      const deps = (o.dependsOn as pulumi.Resource[]).map((d) => (d as unknown as { __name: string }).__name);
+      expect(deps).toEqual(expect.arrayContaining([`${stack}-node-src`, `${stack}-proxy-src`, `${stack}-backend-src`, `${stack}-datastore-src`]));
+      expect(o.ignoreChanges).toEqual(expect.arrayContaining(["ami"]));
+    }
+    expect(invoked.some((c) => c.token === "getAmi")).toBe(true);
+  });
+
+  it("detaches the disk-full volume before attaching it to a replacement, from a stopped instance", () => {
+    const [att] = ofType(res, "aws:ec2/volumeAttachment:VolumeAttachment");
+    expect(att.inputs.stopInstanceBeforeDetaching).toBe(true);
+    expect((optsByName.get(att.name) as pulumi.CustomResourceOptions).deleteBeforeReplace).toBe(true);
+  });
+
+  it("re-runs readiness and fault commands when their instance is replaced (triggers: instance id)", () => {
+    const cmds = ofType(res, "command:remote:Command");
+    for (const c of cmds.filter((x) => x.name.endsWith("-ready"))) expect(c.inputs.triggers).toEqual([`${c.name.replace(/-ready$/, "")}-id`]);
+    const actions = cmds.filter((x) => x.name.includes("-action-"));
+    expect(actions.length).toBeGreaterThan(0);
+    for (const a of actions) expect((a.inputs.triggers as string[])[0]).toMatch(new RegExp(`^${stack}-(datastore|backend|proxy)-id$`));
+    const reach = ofType(res, "command:local:Command");
+    expect(reach.map((r) => r.name)).toEqual([`${stack}-datastore-reach`, `${stack}-backend-reach`, `${stack}-proxy-reach`]);
+    for (const r of reach) expect(r.inputs.environment).toEqual(expect.objectContaining({ ALLOWED_CIDR: CIDR }));
+  });
+
+  it("puts the level in a zone offering all three types, without opt-in, and the default subnet of that zone", () => {
+    const offer = invoked.filter((c) => c.token === "getInstanceTypeOfferings").pop()!;
+    expect(offer.inputs).toEqual(expect.objectContaining({ locationType: "availability-zone" }));
+    expect(invoked.filter((c) => c.token === "getAvailabilityZones").pop()!.inputs.filters).toEqual([{ name: "opt-in-status", values: ["opt-in-not-required"] }]);
+    const subnets = invoked.filter((c) => c.token === "getSubnets").pop()!;
+    expect(subnets.inputs.filters).toContainEqual({ name: "availability-zone", values: ["eu-west-1b"] });
+    for (const i of ofType(res, "aws:ec2/instance:Instance")) expect(i.inputs.subnetId).toBe("subnet-b1");
+  });
+});
+
+describe("aws options and outputs", () => {
+  it("a pinned AMI (drills:ami) is used as is, without looking one up", async () => {
+    const before = invoked.filter((c) => c.token === "getAmi").length;
+    const { res } = await render("baseline", { ami: "ami-0123456789abcdef0" });
+    for (const i of ofType(res, "aws:ec2/instance:Instance")) expect(i.inputs.ami).toBe("ami-0123456789abcdef0");
+    expect(invoked.filter((c) => c.token === "getAmi").length).toBe(before);
+    expect(() => parseOptions({ level: "baseline", target: "aws", allowedCidr: CIDR, ami: "debian-12" }, levelIds())).toThrow(/drills:ami/);
+  });
+
+  it("vpc=new puts its subnet in the chosen zone", async () => {
+    const { res } = await render("baseline", { vpc: "new", stack: "aws-newvpc" } as RawOptions);
+    expect(ofType(res, "aws:ec2/subnet:Subnet")[0].inputs.availabilityZone).toBe("eu-west-1b");
+  });
+
+  it("the nodes output names instances and public host:port, not containers", async () => {
+    const { level } = await render("baseline");
+    const nodes = await value(level.nodes);
+    expect(nodes.proxy).toEqual({ instance: "drills-aws-baseline-proxy", access: "ssh -i drills-aws-baseline.pem admin@198.51.100.12", ports: { http: "198.51.100.12:80" } });
+    expect(JSON.stringify(nodes)).not.toContain("127.0.0.1");
+    expect(JSON.stringify(nodes)).not.toContain("container");
+  });
+});
+
+describe("zone choice (pure)", () => {
+  const offers = (m: Record<string, string[]>) => {
+    const pairs = Object.entries(m).flatMap(([t, zs]) => zs.map((z) => [t, z]));
+    return { instanceTypes: pairs.map((p) => p[0]), locations: pairs.map((p) => p[1]) };
+  };
+  it("takes the first zone, by name, offering every type and needing no opt-in", () => {
+    const { chooseZone } = jest.requireActual("../../components/aws/network") as typeof import("../../components/aws/network");
+    expect(chooseZone(["t3.micro", "t3.small"], offers({ "t3.micro": ["z-c", "z-a", "z-lz"], "t3.small": ["z-c", "z-lz"] }), ["z-a", "z-c"])).toBe("z-c");
+    expect(chooseZone(["t3.small"], offers({ "t3.small": ["z-b", "z-a"] }), ["z-b", "z-a"])).toBe("z-a");
+    expect(() => chooseZone(["t3.micro", "m5.large"], offers({ "t3.micro": ["z-a"], "m5.large": ["z-b"] }), ["z-a", "z-b"])).toThrow(
+      /no availability zone of this region offers all of t3.micro, m5.large without opt-in \(offered: t3.micro in z-a; m5.large in z-b\)/,
+    );
+  });
+});
+
+describe("reachability check (runs the real script with bash)", () => {
+  const { REACH_SCRIPT } = jest.requireActual("../../components/aws/node") as typeof import("../../components/aws/node");
+  it("passes when SSH's port answers, and names allowedCidr when it does not", async () => {
+    const net = await import("net");
+    const server = net.createServer((s) => s.end());
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const open = (server.address() as { port: number }).port;
+    const ok = spawnSync("bash", ["-c", REACH_SCRIPT], { env: { ...process.env, HOST: "127.0.0.1", PORT: String(open), DEADLINE: "5", ALLOWED_CIDR: CIDR } });
+    server.close();
+    expect(ok.status).toBe(0);
+    const closed = spawnSync("bash", ["-c", REACH_SCRIPT], { env: { ...process.env, HOST: "127.0.0.1", PORT: String(open), DEADLINE: "0", ALLOWED_CIDR: CIDR } });
+    expect(closed.status).toBe(1);
+    expect(closed.stderr.toString()).toContain(`cannot reach 127.0.0.1:${open} (SSH) from this machine`);
+    expect(closed.stderr.toString()).toContain(`inside drills:allowedCidr (${CIDR})`);
   });
 });

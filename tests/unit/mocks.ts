@@ -10,8 +10,8 @@ export interface Created {
 export interface MockOptions {
   /** Extra output state a resource type has (ids, IPs) that inputs do not give. */
   state?: (type: string, name: string) => Record<string, unknown>;
-  /** Results of provider functions (getAmi, getVpc, ...), by token. */
-  calls?: Record<string, Record<string, unknown>>;
+  /** Results of provider functions (getAmi, getVpc, ...), by token; a function gets the call's inputs. */
+  calls?: Record<string, Record<string, unknown> | ((inputs: Record<string, unknown>) => Record<string, unknown>)>;
 }
 
 /**
@@ -26,7 +26,10 @@ export function recordResources(stack: string, opts: MockOptions = {}): Created[
         created.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
         return { id: `${args.name}-id`, state: { ...args.inputs, ...(opts.state?.(args.type, args.name) ?? {}) } };
       },
-      call: (args: pulumi.runtime.MockCallArgs) => opts.calls?.[args.token] ?? args.inputs,
+      call: (args: pulumi.runtime.MockCallArgs) => {
+        const c = opts.calls?.[args.token];
+        return typeof c === "function" ? c(args.inputs as Record<string, unknown>) : (c ?? args.inputs);
+      },
     },
     "drills",
     stack,
