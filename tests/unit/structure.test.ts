@@ -19,6 +19,7 @@ const LAYERS: string[][] = [
   ["driver"],
   ["runtime"],
   ["components", "cli"],
+  ["smoke"],
   ["index.ts", "bench"],
 ];
 const layerOf = (folder: string): number => LAYERS.findIndex((l) => l.includes(folder));

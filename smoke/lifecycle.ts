@@ -1,0 +1,159 @@
+import { levelPlan } from "../compose/plan";
+import { down, stackResources, up } from "../driver/deployer";
+import { connect } from "../driver/engine";
+import { getLevel, levelIds } from "../levels";
+import { LevelDefinition } from "../levels/types";
+import { dockerPlan } from "../plan/endpoints";
+import { defaultStack } from "../plan/names";
+import { parseOptions } from "../plan/options";
+import { LevelPlan } from "../plan/types";
+import * as game from "../runtime/game";
+import { pulumiOk, pulumiSetup, PulumiSetup } from "./pulumi";
+
+/**
+ * A level's whole life, for real, through either deployer: up, the symptom
+ * is there, the check says NO, the reference solution, the check says OK,
+ * down, nothing left. Through Pulumi also: a second preview and up change
+ * nothing and the fault stays; replacing a node re-applies its faults.
+ */
+export type Driver = "pulumi" | "docker";
+
+export interface Step {
+  step: string;
+  seconds: number;
+  detail: string;
+}
+
+export interface LifecycleResult {
+  level: string;
+  driver: Driver;
+  ok: boolean;
+  /** Seconds from `up` to every node healthy and every fault applied. */
+  readySeconds?: number;
+  /** What the probes measured while broken, and the check's figures once fixed. */
+  symptom?: string;
+  fixed?: string;
+  steps: Step[];
+  error?: string;
+}
+
+export interface LifecycleOptions {
+  log?: (line: string) => void;
+  /** Pulumi only: also replace the first faulty node and require its faults back. */
+  replace?: boolean;
+  /** Stack name (docker driver; Pulumi uses the level's own stack file). */
+  stack?: string;
+}
+
+const figures = (f: Record<string, number | string>) =>
+  Object.entries(f)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+
+/** Every fault's symptom must be present; returns a one-line summary. */
+async function requireSymptom(level: LevelDefinition, plan: LevelPlan): Promise<string> {
+  if (level.faults.length === 0) {
+    const v = await game.check(level, plan);
+    if (!v.ok) throw new Error(`the healthy level does not check OK: ${v.reasons.join("; ")}`);
+    return "none (healthy)";
+  }
+  const probes = await game.probe(level, plan);
+  const missing = level.faults.filter((f) => !probes[f.id].present);
+  if (missing.length > 0) throw new Error(`symptom missing: ${missing.map((f) => `${f.id}: ${probes[f.id].summary}`).join("; ")}`);
+  return level.faults.map((f) => figures(probes[f.id].figures)).join("; ");
+}
+
+async function requireCheck(level: LevelDefinition, plan: LevelPlan, ok: boolean): Promise<string> {
+  const v = await game.check(level, plan);
+  if (v.ok !== ok) throw new Error(ok ? `the check says NO: ${v.reasons.join("; ")}` : "the check says OK on a broken level");
+  return ok ? figures(v.figures) : `${v.reasons.length} reason(s)`;
+}
+
+async function leftovers(stack: string): Promise<number> {
+  const r = await stackResources(await connect(), stack);
+  return r.containers.length + r.networks.length + r.volumes.length;
+}
+
+/** The container URN of a node, from the stack's state. */
+async function containerUrn(setup: PulumiSetup, stack: string, role: string): Promise<string> {
+  const exported = JSON.parse((await pulumiOk(setup, ["stack", "export", "--stack", stack])).stdout) as {
+    deployment: { resources?: Array<{ urn: string; type: string }> };
+  };
+  const urn = (exported.deployment.resources ?? []).map((r) => r.urn).find((u) => u.endsWith(`drills-container:Resource::${stack}-${role}`));
+  if (!urn) throw new Error(`no container of ${role} in stack ${stack}`);
+  return urn;
+}
+
+export async function lifecycle(levelId: string, driver: Driver, opts: LifecycleOptions = {}): Promise<LifecycleResult> {
+  const log = opts.log ?? (() => undefined);
+  const level = getLevel(levelId);
+  const stack = driver === "pulumi" ? defaultStack(levelId) : (opts.stack ?? `smoke-${levelId}`);
+  const plan = dockerPlan(levelPlan(level, parseOptions({ level: levelId, stack }, levelIds())));
+  const result: LifecycleResult = { level: levelId, driver, ok: false, steps: [] };
+  const step = async <T>(name: string, f: () => Promise<T>, detail: (t: T) => string = () => ""): Promise<T> => {
+    const t = Date.now();
+    const v = await f();
+    const s: Step = { step: name, seconds: (Date.now() - t) / 1000, detail: detail(v) };
+    result.steps.push(s);
+    log(`[${driver} ${levelId}] ${name} ${s.seconds.toFixed(1)} s ${s.detail}`);
+    return v;
+  };
+  const setup = driver === "pulumi" ? pulumiSetup() : undefined;
+  const p = (args: string[]) => pulumiOk(setup as PulumiSetup, [...args, "--stack", stack]);
+  try {
+    if (driver === "pulumi") {
+      // The README's commands: config comes from stacks/Pulumi.level-<id>.yaml.
+      await step("stack select --create", () => pulumiOk(setup as PulumiSetup, ["stack", "select", "--create", stack]));
+      await step("destroy leftovers of an earlier run", () => p(["destroy", "--yes"]));
+      result.readySeconds = (await step("up", () => p(["up", "--yes", "--skip-preview"]))).seconds;
+    } else {
+      await down(stack);
+      result.readySeconds = (await step("up", () => up(plan))).readySeconds;
+    }
+    result.symptom = await step("symptom present", () => requireSymptom(level, plan), (s) => s);
+    if (level.faults.length > 0) await step("check says NO", () => requireCheck(level, plan, false), (s) => s);
+    if (driver === "pulumi") {
+      await step("preview --expect-no-changes", () => p(["preview", "--expect-no-changes"]));
+      await step("second up changes nothing", () => p(["up", "--yes", "--expect-no-changes"]));
+      await step("fault still there", () => requireSymptom(level, plan), (s) => s);
+      const first = plan.actions[0];
+      if (opts.replace && first) {
+        const urn = await containerUrn(setup as PulumiSetup, stack, first.node);
+        await step(`replace the ${first.node} node`, () => p(["up", "--yes", "--skip-preview", "--replace", urn]));
+        await step("its faults are back", () => requireSymptom(level, plan), (s) => s);
+      }
+    }
+    if (level.faults.length > 0) {
+      await step("reference solution", () => game.solve(level, plan));
+      result.fixed = await step("check says OK", () => requireCheck(level, plan, true), (s) => s);
+    }
+    if (driver === "pulumi") {
+      await step("destroy", () => p(["destroy", "--yes"]));
+    } else {
+      await step("down", () => down(stack));
+    }
+    const left = await step("nothing left", () => leftovers(stack), (n) => `${n} resources`);
+    if (left > 0) throw new Error(`${left} containers, networks or volumes of ${stack} are left on the engine`);
+    if (driver === "pulumi") {
+      // --preserve-config: stack rm would otherwise delete stacks/Pulumi.level-<id>.yaml.
+      await step("stack rm", () => p(["stack", "rm", "--yes", "--preserve-config"]));
+    }
+    result.ok = true;
+  } catch (e) {
+    result.error = (e as Error).message;
+    log(`[${driver} ${levelId}] FAILED: ${result.error}`);
+    // Leave nothing behind, whatever failed.
+    if (driver === "pulumi") await pulumiOk(setup as PulumiSetup, ["destroy", "--yes", "--stack", stack]).catch(() => undefined);
+    else await down(stack).catch(() => undefined);
+  }
+  return result;
+}
+
+/** The results as a markdown table (level, driver, ready, symptom, fixed, result). */
+export function table(results: LifecycleResult[]): string {
+  const rows = results.map(
+    (r) =>
+      `| ${r.level} | ${r.driver} | ${r.readySeconds === undefined ? "-" : `${r.readySeconds.toFixed(1)} s`} | ${r.symptom ?? "-"} | ${r.fixed ?? "-"} | ${r.ok ? "ok" : `FAILED: ${(r.error ?? "").split("\n")[0]}`} |`,
+  );
+  return ["| level | driver | ready | symptom | fixed | result |", "| --- | --- | --- | --- | --- | --- |", ...rows].join("\n");
+}
