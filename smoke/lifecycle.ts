@@ -1,6 +1,9 @@
+import * as fs from "fs";
+import * as path from "path";
 import { levelPlan } from "../compose/plan";
 import { down, stackResources, up } from "../driver/deployer";
 import { connect } from "../driver/engine";
+import { repoRoot } from "../images/repo";
 import { getLevel, levelIds } from "../levels";
 import { LevelDefinition } from "../levels/types";
 import { dockerPlan } from "../plan/endpoints";
@@ -100,6 +103,9 @@ export async function lifecycle(levelId: string, driver: Driver, opts: Lifecycle
   };
   const setup = driver === "pulumi" ? pulumiSetup() : undefined;
   const p = (args: string[]) => pulumiOk(setup as PulumiSetup, [...args, "--stack", stack]);
+  // `stack select --create` writes an encryptionsalt into the stack file: put it back as committed.
+  const stackFile = path.join(repoRoot(), "stacks", `Pulumi.${stack}.yaml`);
+  const committed = driver === "pulumi" && fs.existsSync(stackFile) ? fs.readFileSync(stackFile, "utf8") : undefined;
   try {
     if (driver === "pulumi") {
       // The README's commands: config comes from stacks/Pulumi.level-<id>.yaml.
@@ -145,6 +151,8 @@ export async function lifecycle(levelId: string, driver: Driver, opts: Lifecycle
     // Leave nothing behind, whatever failed.
     if (driver === "pulumi") await pulumiOk(setup as PulumiSetup, ["destroy", "--yes", "--stack", stack]).catch(() => undefined);
     else await down(stack).catch(() => undefined);
+  } finally {
+    if (committed !== undefined) fs.writeFileSync(stackFile, committed);
   }
   return result;
 }

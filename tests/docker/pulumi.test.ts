@@ -1,3 +1,5 @@
+import * as fs from "fs";
+import * as path from "path";
 import { up, down } from "../../driver/deployer";
 import { levelPlan } from "../../compose/plan";
 import { getLevel, levelIds, levels } from "../../levels";
@@ -40,21 +42,28 @@ describe("Pulumi and the CLI never manage the same stack", () => {
   it("drills down refuses a Pulumi-managed stack, and Pulumi refuses one drills up started", async () => {
     const setup = pulumiSetup();
     const stack = "level-baseline";
-    const plan = dockerPlan(levelPlan(getLevel("baseline"), parseOptions({ level: "baseline", stack }, levelIds())));
-    // The CLI's level first: Pulumi refuses it with a clear message and creates nothing.
-    await up(plan);
-    await pulumi(setup, ["stack", "select", "--create", stack]);
-    const refused = await pulumi(setup, ["up", "--yes", "--skip-preview", "--stack", stack]);
-    expect(refused.code).not.toBe(0);
-    expect(`${refused.stdout}${refused.stderr}`).toMatch(/was started by `drills up`/);
-    await down(stack);
-    // Then Pulumi's: the CLI's down refuses it and leaves it whole.
-    const ok = await pulumi(setup, ["up", "--yes", "--skip-preview", "--stack", stack]);
-    expect(ok.code).toBe(0);
-    await expect(down(stack)).rejects.toThrow(/managed by Pulumi.*pulumi destroy --stack level-baseline/);
-    expect(await leftovers(stack)).toEqual({ containers: 3, networks: 1, volumes: 1 });
-    expect((await pulumi(setup, ["destroy", "--yes", "--stack", stack])).code).toBe(0);
-    expect((await pulumi(setup, ["stack", "rm", "--yes", "--preserve-config", "--stack", stack])).code).toBe(0);
-    expect(await leftovers(stack)).toEqual({ containers: 0, networks: 0, volumes: 0 });
+    // stack select --create adds an encryptionsalt to the stack file; keep the committed one.
+    const file = path.join(__dirname, "..", "..", "stacks", `Pulumi.${stack}.yaml`);
+    const committed = fs.readFileSync(file, "utf8");
+    try {
+      const plan = dockerPlan(levelPlan(getLevel("baseline"), parseOptions({ level: "baseline", stack }, levelIds())));
+      // The CLI's level first: Pulumi refuses it with a clear message and creates nothing.
+      await up(plan);
+      await pulumi(setup, ["stack", "select", "--create", stack]);
+      const refused = await pulumi(setup, ["up", "--yes", "--skip-preview", "--stack", stack]);
+      expect(refused.code).not.toBe(0);
+      expect(`${refused.stdout}${refused.stderr}`).toMatch(/was started by `drills up`/);
+      await down(stack);
+      // Then Pulumi's: the CLI's down refuses it and leaves it whole.
+      const ok = await pulumi(setup, ["up", "--yes", "--skip-preview", "--stack", stack]);
+      expect(ok.code).toBe(0);
+      await expect(down(stack)).rejects.toThrow(/managed by Pulumi.*pulumi destroy --stack level-baseline/);
+      expect(await leftovers(stack)).toEqual({ containers: 3, networks: 1, volumes: 1 });
+      expect((await pulumi(setup, ["destroy", "--yes", "--stack", stack])).code).toBe(0);
+      expect((await pulumi(setup, ["stack", "rm", "--yes", "--preserve-config", "--stack", stack])).code).toBe(0);
+      expect(await leftovers(stack)).toEqual({ containers: 0, networks: 0, volumes: 0 });
+    } finally {
+      fs.writeFileSync(file, committed);
+    }
   });
 });
