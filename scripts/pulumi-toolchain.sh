@@ -7,9 +7,10 @@
 # Pieces:
 #   pulumi                          CLI, from toolchain/cli (pinned wrapper module)
 #   pulumi-resource-pulumi-nodejs   dynamic-provider launcher (sh script from the sdk/v3 module)
-#   pulumi-language-nodejs          Node language host       } attempted; the module proxy
-#   pulumi-resource-command         @pulumi/command provider } reachable here does not
-#   pulumi-resource-docker          @pulumi/docker provider  } serve them (see README)
+#   pulumi-language-nodejs          Node language host: OUR OWN minimal one, toolchain/cli/langhost
+#                                   (the proxy refuses the real host's module; see README)
+#   pulumi-resource-command         @pulumi/command provider } attempted; the module proxy
+#   pulumi-resource-docker          @pulumi/docker provider  } reachable here does not serve them
 #
 # Usage: scripts/pulumi-toolchain.sh [--force] [--strict]
 #   --force   rebuild even if the binaries are already in the cache
@@ -29,7 +30,7 @@ for a in "$@"; do
   case $a in
     --force) FORCE=1 ;;
     --strict) STRICT=1 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "pulumi-toolchain: unknown argument: $a" >&2; exit 2 ;;
   esac
 done
@@ -90,7 +91,27 @@ if [ "$FORCE" = 1 ] || [ ! -x "$dyn" ]; then
   install -m 0755 "$sdkdir/nodejs/dist/pulumi-resource-pulumi-nodejs" "$dyn.tmp" && mv -f "$dyn.tmp" "$dyn"
 fi
 
-# --- 3-5. pieces whose modules the proxy must serve --------------------------
+# --- 3. Node language host (ours) -------------------------------------------
+# The real pulumi-language-nodejs module is refused by the module proxy (403),
+# so we build drills' own minimal host from toolchain/cli/langhost, against the
+# sdk/v3 the CLI uses. Rebuilt only when its inputs change: a hash of the
+# langhost sources, go.mod/go.sum, the version and the Go toolchain is stamped
+# next to the binary.
+lang=$BIN/pulumi-language-nodejs
+lang_stamp=$BIN/.pulumi-language-nodejs.stamp
+lang_hash=$( { cat "$here"/toolchain/cli/langhost/*.go "$here/toolchain/cli/go.mod" "$here/toolchain/cli/go.sum"
+               printf '%s %s\n' "$PULUMI_VERSION" "$(go env GOVERSION)"; } | sha256sum | cut -d' ' -f1)
+if [ "$FORCE" = 1 ] || [ ! -x "$lang" ] || [ "$(cat "$lang_stamp" 2>/dev/null)" != "$lang_hash" ]; then
+  (cd "$here/toolchain/cli" && timed_build pulumi-language-nodejs -trimpath -tags osusergo,grpcnotrace \
+     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+     ./langhost) || die "building our language host (toolchain/cli/langhost) failed (output above)"
+  printf '%s\n' "$lang_hash" > "$lang_stamp"
+  log "pulumi-language-nodejs: built from our own minimal host (toolchain/cli/langhost)"
+else
+  log "pulumi-language-nodejs: our own minimal host (toolchain/cli/langhost), up to date in $BIN"
+fi
+
+# --- 4-5. pieces whose modules the proxy must serve --------------------------
 # probe MODULE@VERSION: ask the module proxy for exactly that version.
 probe() {
   local out
@@ -101,10 +122,9 @@ probe() {
   return 1
 }
 # Pinned versions (see toolchain/README.md for where they come from).
-LANG_NODEJS=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@a88168d865b7fd428e5a929cc54aeceaf72d203f
 COMMAND=github.com/pulumi/pulumi-command/provider@v1.2.1
 DOCKER=github.com/pulumi/pulumi-docker/provider/v5@e944612c
-for piece in "pulumi-language-nodejs $LANG_NODEJS" "pulumi-resource-command $COMMAND" "pulumi-resource-docker $DOCKER"; do
+for piece in "pulumi-resource-command $COMMAND" "pulumi-resource-docker $DOCKER"; do
   set -- $piece
   if [ -x "$BIN/$1" ]; then log "$1 already in $BIN"; continue; fi
   if probe "$2"; then
