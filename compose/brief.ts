@@ -48,6 +48,12 @@ export function renderBrief(level: LevelDefinition, plan: LevelPlan, deployer: D
       .join(", ");
     lines.push(`| ${n.role} | \`${n.accessCommand}\` | ${ports} |`);
   }
+  const limits = plan.nodes.map((n) => `${n.role} ${n.memoryMiB} MiB / ${n.cpus} CPU`).join(", ");
+  lines.push(
+    "",
+    `Each node is a small server with its own limits (${limits}): \`free\`, \`top\` and \`uptime\` report the node itself, ` +
+      "and `/sys/fs/cgroup/memory.max` and `cpu.max` hold its limits. The root filesystem (`df /`) is shared with the machine that runs the nodes.",
+  );
   lines.push("", "## What users see", "", ...level.brief.symptoms.map((s) => `- ${s}`));
   lines.push("", "## Objectives", "", ...level.objectives.map((o, i) => `${i + 1}. ${o}`));
   // The CLI's check reaches Docker levels; on AWS the instructor checks by hand for now.

@@ -7,6 +7,7 @@ import { readinessSeconds } from "../plan/recipe";
 import { ActionSpec, LevelPlan, NodeSpec } from "../plan/types";
 import { connect, exec } from "./engine";
 import { buildImage, ensureBaseImage, Log } from "./images";
+import { ensureLxcfs, lxcfsDockerMounts, nprocEnv } from "./lxcfs";
 
 /**
  * The Docker deployer (the CLI's driver): deploys a level plan on the local
@@ -40,14 +41,21 @@ function stackFilter(stack: string): Record<string, string[]> {
   return { label: [`${LABEL_STACK}=${stack}`] };
 }
 
+/** What the Docker host offers the nodes. */
+export interface HostView {
+  /** lxcfs serves per-container /proc views (driver/lxcfs.ts): mount them so free/top/uptime tell the truth. */
+  lxcfs: boolean;
+}
+
 /** Container settings of a node; `image` is its built tag (images/context.ts). */
-export function createOptions(n: NodeSpec, plan: LevelPlan, image: string): Docker.ContainerCreateOptions {
+export function createOptions(n: NodeSpec, plan: LevelPlan, image: string, host: HostView): Docker.ContainerCreateOptions {
   const ports = Object.fromEntries(n.ports.map((p) => [`${p.internal}/tcp`, [{ HostIp: "127.0.0.1", HostPort: String(p.host) }]]));
   return {
     name: n.name,
     Hostname: n.hostname,
     Image: image,
-    Env: Object.entries(n.env).map(([k, v]) => `${k}=${v}`),
+    // nproc counts the CPUs it may run on, not the quota; OMP_NUM_THREADS makes it tell the node's.
+    Env: [...Object.entries(n.env).map(([k, v]) => `${k}=${v}`), ...nprocEnv(n.cpus)],
     Labels: { ...plan.labels, [LABEL_ROLE]: n.role },
     ExposedPorts: Object.fromEntries(n.ports.map((p) => [`${p.internal}/tcp`, {}])),
     Healthcheck: {
@@ -64,7 +72,10 @@ export function createOptions(n: NodeSpec, plan: LevelPlan, image: string): Dock
       ShmSize: n.shmMiB * 1024 * 1024,
       PortBindings: ports,
       RestartPolicy: { Name: n.restart },
-      Mounts: n.volumes.map((v) => ({ Type: "volume" as const, Source: v.name, Target: v.target })),
+      Mounts: [
+        ...n.volumes.map((v) => ({ Type: "volume" as const, Source: v.name, Target: v.target })),
+        ...(host.lxcfs ? lxcfsDockerMounts() : []),
+      ],
       NetworkMode: plan.networkName,
     },
     NetworkingConfig: { EndpointsConfig: { [plan.networkName]: { Aliases: [n.hostname] } } },
@@ -159,6 +170,7 @@ export async function up(level: LevelPlan, opts: UpOptions = {}): Promise<UpResu
   }
   const buildSeconds = (Date.now() - buildStart) / 1000;
 
+  const host: HostView = { lxcfs: ensureLxcfs(log) };
   const started = Date.now();
   log(`creating network ${plan.networkName}`);
   await docker.createNetwork({ Name: plan.networkName, Driver: "bridge", Labels: plan.labels, CheckDuplicate: true });
@@ -168,7 +180,7 @@ export async function up(level: LevelPlan, opts: UpOptions = {}): Promise<UpResu
   // Nodes start in plan order; each waits for what it depends on to be healthy.
   for (const n of plan.nodes) {
     log(`starting ${n.name}`);
-    await startNode(docker, createOptions(n, plan, tags.get(n.role) as string), n);
+    await startNode(docker, createOptions(n, plan, tags.get(n.role) as string, host), n);
     log(`${n.role} healthy`);
   }
   log("finishing the level's setup");

@@ -1,4 +1,7 @@
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as path from "path";
+import { repoRoot } from "../images/repo";
 
 /**
  * lxcfs on the Docker host (started by scripts/ensure-lxcfs.sh with
@@ -79,4 +82,22 @@ export function lxcfsDockerMounts(): Array<{ Type: "bind"; Source: string; Targe
  */
 export function nprocEnv(cpus: number): string[] {
   return [`OMP_NUM_THREADS=${Math.max(1, Math.ceil(cpus))}`];
+}
+
+/**
+ * Make lxcfs serve when this machine can (root on Linux: scripts/ensure-lxcfs.sh
+ * installs and starts it); true when nodes can get truthful views. Elsewhere
+ * (Docker Desktop, no root) nodes show the host's figures and the brief says
+ * where the node's limits are.
+ */
+export function ensureLxcfs(log: (line: string) => void): boolean {
+  if (lxcfsAvailable()) return true;
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  if (isRoot && process.platform === "linux") {
+    log("starting lxcfs so nodes report their own memory, CPUs and uptime");
+    spawnSync("bash", [path.join(repoRoot(), "scripts", "ensure-lxcfs.sh")], { stdio: ["ignore", "ignore", "inherit"] });
+  }
+  const ok = lxcfsAvailable();
+  if (!ok) log("lxcfs is not serving: free/top/uptime in the nodes show this machine's figures (scripts/ensure-lxcfs.sh, as root, fixes it)");
+  return ok;
 }

@@ -85,4 +85,15 @@ export interface Fault {
   check: (ctx: CheckContext) => Promise<CheckResult>;
   /** Reference solution: scripts an instructor's `drills solve` runs. */
   solution: (plan: LevelPlan) => ActionSpec[];
+  /**
+   * The history the fault's story implies, as a trainee finds it (instructor
+   * notes list `artifacts`); `verify` returns the artifacts that are missing
+   * on the running level (empty when the story holds).
+   */
+  story?: { artifacts: string[]; verify: (ctx: CheckContext) => Promise<string[]> };
+  /**
+   * App paths (relative to the app URL) this fault makes slow or failing; every
+   * other healthy path must stay fast (runtime/healthy.ts).
+   */
+  symptomPaths?: string[];
 }

@@ -1,4 +1,4 @@
-import { Fault } from "../faults/types";
+import { Fault, ProbeResult } from "../faults/types";
 import { Engine, SeedSize } from "../plan/types";
 
 /**
@@ -18,8 +18,16 @@ export interface LevelDefinition {
   brief: {
     /** What the player is told happened, from the users' side. */
     situation: string;
-    /** What users see. Symptoms only, never the cause. */
+    /** The alert that opened the incident (what fired, when), as an on-call engineer gets it. */
+    alert?: string;
+    /** What users see, exactly (status, timing, message). Symptoms only, never the cause. */
     symptoms: string[];
+    /**
+     * Holds the brief to what is really measured: given every fault's probe,
+     * the statements of `symptoms` that the figures contradict (empty when the
+     * brief is true). Tests run it against the live level.
+     */
+    contradictions?: (probes: Record<string, ProbeResult>) => string[];
   };
   objectives: string[];
   /** Staged hints; the last one is the solution. */

@@ -1,4 +1,4 @@
-import { CheckResult, ProbeResult } from "../faults/types";
+import { CheckContext, CheckResult, ProbeResult } from "../faults/types";
 import { LevelDefinition } from "../levels/types";
 import { requireRunning, runActions } from "../driver/deployer";
 import { connect } from "../driver/engine";
@@ -26,4 +26,11 @@ export async function solve(level: LevelDefinition, plan: LevelPlan, log: Log = 
   const docker = await connect();
   await requireRunning(docker, plan);
   await runActions(docker, plan, solutionActions(level, plan), log);
+}
+
+/** A check context on a running level (probes, checks, trainee tests). */
+export async function contextOf(plan: LevelPlan): Promise<CheckContext> {
+  const docker = await connect();
+  await requireRunning(docker, plan);
+  return dockerContext(docker, plan);
 }

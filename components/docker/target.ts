@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { createOptions } from "../../driver/deployer";
+import { createOptions, HostView } from "../../driver/deployer";
+import { lxcfsAvailable } from "../../driver/lxcfs";
 import { stageImage } from "../../images/context";
 import { volumeDriverOpts } from "../../plan/app";
 import { deployedBy, nodeOf } from "../../plan/names";
@@ -30,6 +31,9 @@ export class DockerTarget extends pulumi.ComponentResource {
     // Labelled as Pulumi's: `drills down` refuses to remove it behind Pulumi's back.
     const plan = deployedBy(args.plan, "pulumi");
 
+    // Truthful node tools where the host serves lxcfs (scripts/ensure-lxcfs.sh).
+    const host: HostView = { lxcfs: lxcfsAvailable() };
+
     this.network = new Network(`${name}-net`, { name: plan.networkName, labels: plan.labels, stack: plan.stack }, { parent: this });
 
     for (const n of plan.nodes) {
@@ -46,7 +50,7 @@ export class DockerTarget extends pulumi.ComponentResource {
       this.containers[n.role] = new Container(
         `${name}-${n.role}`,
         // The very options the CLI's deployer sends to Docker, with the image's tag once built.
-        { options: createOptions(n, plan, staged.tag), node: { name: n.name, role: n.role, healthcheck: n.healthcheck } },
+        { options: createOptions(n, plan, staged.tag, host), node: { name: n.name, role: n.role, healthcheck: n.healthcheck } },
         { parent: this, dependsOn: [this.network, image, ...volumes, ...deps] },
       );
     }

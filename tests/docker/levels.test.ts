@@ -4,6 +4,9 @@ import { getLevel, levelIds, levels } from "../../levels";
 import { levelPlan } from "../../compose/plan";
 import { dockerPlan } from "../../plan/endpoints";
 import { parseOptions } from "../../plan/options";
+import { lxcfsAvailable } from "../../driver/lxcfs";
+import { timeHealthyPaths } from "../../runtime/healthy";
+import { nodeViews, untruthful } from "../../runtime/nodeView";
 import { leftovers } from "./helpers";
 
 jest.setTimeout(30 * 60_000);
@@ -38,7 +41,24 @@ describe.each(levels().filter((l) => l.faults.length > 0 && !l.id.startsWith("zz
     figures.imageSeconds = Number(r.buildSeconds.toFixed(1));
   });
 
-  it("shows the symptom, and the check fails with reasons", async () => {
+  it("feels like a real incident: nodes report themselves, the story's artifacts exist, the rest of the app is fast", async () => {
+    const ctx = await game.contextOf(plan);
+    // Node tools tell the truth about the node (where the host serves lxcfs: CI does).
+    const views = await nodeViews(ctx);
+    figures.nodes = views.map((v) => `${v.role}: free ${v.freeTotalMiB}/${v.memoryMiB} MiB, nproc ${v.nproc}, up ${v.uptimeSeconds.toFixed(0)} s`);
+    if (lxcfsAvailable()) expect(untruthful(views, 30 * 60)).toEqual([]);
+    // Every fault leaves the history its story implies.
+    for (const f of level.faults) {
+      expect({ fault: f.id, hasStory: f.story !== undefined }).toEqual({ fault: f.id, hasStory: true });
+      expect({ fault: f.id, missing: await f.story!.verify(ctx) }).toEqual({ fault: f.id, missing: [] });
+    }
+    // Everything but the symptom answers fast through the proxy (p50 under 100 ms).
+    const timings = await timeHealthyPaths(level, ctx);
+    figures.healthyP50 = Object.fromEntries(timings.map((t) => [t.path, t.p50Ms]));
+    for (const t of timings) expect({ path: t.path, status: t.status, fast: t.p50Ms < 100 }).toEqual({ path: t.path, status: 200, fast: true });
+  });
+
+  it("shows the symptom the brief describes, and the check fails with reasons", async () => {
     const probes = await game.probe(level, plan);
     for (const f of level.faults) {
       expect({ fault: f.id, present: probes[f.id].present, summary: probes[f.id].summary }).toEqual(
@@ -46,6 +66,9 @@ describe.each(levels().filter((l) => l.faults.length > 0 && !l.id.startsWith("zz
       );
       figures[`broken.${f.id}`] = probes[f.id].figures;
     }
+    // The brief says exactly what users see: nothing in it is contradicted by the measurement.
+    expect(level.brief.contradictions).toBeDefined();
+    expect(level.brief.contradictions!(probes)).toEqual([]);
     const verdict = await game.check(level, plan);
     expect(verdict.ok).toBe(false);
     expect(verdict.reasons.length).toBeGreaterThanOrEqual(level.faults.length);

@@ -8,6 +8,7 @@ import { getLevel } from "../../levels";
 import { derivePort } from "../../plan/app";
 import { parseOptions } from "../../plan/options";
 import { T } from "./mocks";
+import { lxcfsAvailable, LXCFS_MOUNTS } from "../../driver/lxcfs";
 
 
 describe("Level on the docker target (mocks)", () => {
@@ -73,8 +74,14 @@ describe("Level on the docker target (mocks)", () => {
     }
   });
 
-  it("mounts the uploads volume on the backend only", () => {
-    const mounts = (name: string) => containers().find((o) => o.name === name)?.HostConfig?.Mounts ?? [];
+  it("mounts the uploads volume on the backend only, and lxcfs's views on every node where the host serves them", () => {
+    const lxcfs = lxcfsAvailable();
+    for (const o of containers()) {
+      const binds = (o.HostConfig?.Mounts ?? []).filter((m) => m.Type === "bind").map((m) => m.Target);
+      expect(binds).toEqual(lxcfs ? LXCFS_MOUNTS.map((m) => m.target) : []);
+      expect(o.Env).toContain(`OMP_NUM_THREADS=1`);
+    }
+    const mounts = (name: string) => (containers().find((o) => o.name === name)?.HostConfig?.Mounts ?? []).filter((m) => m.Type === "volume");
     expect(mounts("drills-level-baseline-backend")).toEqual([{ Type: "volume", Source: "drills-level-baseline-uploads", Target: "/var/lib/drills/uploads" }]);
     expect(mounts("drills-level-baseline-proxy")).toEqual([]);
   });

@@ -8,6 +8,7 @@ import type { ContainerCreateOptions } from "dockerode";
 import { Level } from "../../components/level";
 import { levelPlan } from "../../compose/plan";
 import { createOptions, NodeRef } from "../../driver/deployer";
+import { lxcfsAvailable } from "../../driver/lxcfs";
 import { stageImage } from "../../images/context";
 import { levels, levelIds } from "../../levels";
 import { volumeDriverOpts } from "../../plan/app";
@@ -48,7 +49,7 @@ describe.each(levels().map((l) => [l.id]))("%s: Pulumi and the CLI's deployer re
     const tag = stageImage(n.image).tag;
     const pulumiSide = res.find((c) => c.type === T.container && c.name === `${stack}-${n.role}`)!;
     const p = pulumiSide.inputs.options as ContainerCreateOptions;
-    const d = createOptions(n, plan, tag);
+    const d = createOptions(n, plan, tag, { lxcfs: lxcfsAvailable() });
 
     // Identical Docker options, but for who manages them.
     expect(p.Labels?.[LABEL_DEPLOYER]).toBe("pulumi");
