@@ -86,7 +86,10 @@ export function pulumi(setup: PulumiSetup, args: string[], timeoutMs = 20 * 60_0
 export async function pulumiOk(setup: PulumiSetup, args: string[]): Promise<PulumiRun> {
   const r = await pulumi(setup, args);
   if (r.code !== 0) {
-    const tail = `${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-30).join("\n");
+    // Diagnostics (the error itself) come last on stdout; stderr has the rest.
+    const out = `${r.stdout}\n${r.stderr}`.trim().split("\n");
+    const diag = out.findIndex((l) => l.startsWith("Diagnostics:"));
+    const tail = (diag >= 0 ? out.slice(diag, diag + 30) : out.slice(-30)).join("\n");
     throw new Error(`pulumi ${args.join(" ")} failed (exit ${r.code}):\n${tail}`);
   }
   return r;

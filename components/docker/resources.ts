@@ -58,7 +58,7 @@ const networkProvider: pulumi.dynamic.ResourceProvider = {
 /** The level's bridge network. */
 export class Network extends pulumi.dynamic.Resource {
   constructor(name: string, args: pulumi.Inputs & { [K in keyof NetworkInputs]: pulumi.Input<NetworkInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-    super(networkProvider, name, args, opts, "drills-network");
+    super(networkProvider, name, args, { deleteBeforeReplace: true, ...opts }, "drills-network");
   }
 }
 
@@ -74,6 +74,9 @@ const volumeProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs: VolumeInputs) {
     const engine = require(`${DIST}/driver/engine.js`) as Engine;
     const docker = await engine.connect();
+    // Docker's create returns an existing volume of that name as if new: never adopt someone else's.
+    const existing = await docker.getVolume(inputs.name).inspect().catch(() => undefined);
+    if (existing) throw new Error(`a volume named ${inputs.name} already exists on this engine (left by another deployment?); remove it, then run again`);
     await docker.createVolume({ Name: inputs.name, Labels: inputs.labels, DriverOpts: inputs.driverOpts });
     return { id: inputs.name, outs: inputs };
   },
@@ -90,7 +93,7 @@ const volumeProvider: pulumi.dynamic.ResourceProvider = {
 /** A volume owned by the level (a capped one is a size-limited tmpfs). */
 export class Volume extends pulumi.dynamic.Resource {
   constructor(name: string, args: pulumi.Inputs & { [K in keyof VolumeInputs]: pulumi.Input<VolumeInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-    super(volumeProvider, name, args, opts, "drills-volume");
+    super(volumeProvider, name, args, { deleteBeforeReplace: true, ...opts }, "drills-volume");
   }
 }
 
@@ -162,7 +165,7 @@ const containerProvider: pulumi.dynamic.ResourceProvider = {
 /** A node's container, created, started and waited on until healthy. */
 export class Container extends pulumi.dynamic.Resource {
   constructor(name: string, args: ContainerInputs, opts?: pulumi.CustomResourceOptions) {
-    super(containerProvider, name, args, opts, "drills-container");
+    super(containerProvider, name, args, { deleteBeforeReplace: true, ...opts }, "drills-container");
   }
 }
 

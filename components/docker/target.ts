@@ -40,7 +40,8 @@ export class DockerTarget extends pulumi.ComponentResource {
       const staged = stageImage(n.image);
       const image = new Image(`${name}-${n.role}-image`, { staged }, { parent: this });
       const volumes = n.volumes.map(
-        (v) => new Volume(`${name}-${n.role}-${v.target.split("/").pop()}`, { name: v.name, labels: plan.labels, driverOpts: volumeDriverOpts(v) }, { parent: this }),
+        // After the network: its creation refuses a stack that `drills up` started, before anything else exists.
+        (v) => new Volume(`${name}-${n.role}-${v.target.split("/").pop()}`, { name: v.name, labels: plan.labels, driverOpts: volumeDriverOpts(v) }, { parent: this, dependsOn: [this.network] }),
       );
       const deps = n.dependsOn.map((r) => {
         const d = this.containers[r];

@@ -46,6 +46,10 @@ describe("Pulumi and the CLI never manage the same stack", () => {
     const file = path.join(__dirname, "..", "..", "stacks", `Pulumi.${stack}.yaml`);
     const committed = fs.readFileSync(file, "utf8");
     try {
+      // Leftovers of an earlier, interrupted run: Pulumi's first, then the CLI's.
+      await pulumi(setup, ["stack", "select", "--create", stack]);
+      await pulumi(setup, ["destroy", "--yes", "--stack", stack]);
+      await down(stack);
       const plan = dockerPlan(levelPlan(getLevel("baseline"), parseOptions({ level: "baseline", stack }, levelIds())));
       // The CLI's level first: Pulumi refuses it with a clear message and creates nothing.
       await up(plan);
