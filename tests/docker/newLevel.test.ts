@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { cli } from "../cliInProcess";
 
 jest.setTimeout(15 * 60_000);
 
@@ -33,24 +34,6 @@ const level: LevelDefinition = {
 
 export default level;
 `;
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { main } = await import("../../cli/main");
-  let stdout = "";
-  let stderr = "";
-  const o = jest.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
-  const e = jest.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
-  process.exitCode = 0;
-  try {
-    await main(["node", "drills", ...args]);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, stdout, stderr };
-}
 
 describe("a new level is one file", () => {
   const stacksDir = fs.mkdtempSync(path.join(os.tmpdir(), "drills-stacks-"));
