@@ -87,8 +87,44 @@ export function fillMarkers(text: string, name: string, body: string): string {
   return text.replace(re, (_m, a: string, b: string) => `${a}\n${body}\n${b}`);
 }
 
+/** Folders of the program, in layer order (tests/unit/structure.test.ts enforces that imports point down). */
+export const FOLDERS = ["plan", "faults", "levels", "compose", "images", "driver", "runtime", "components", "cli", "smoke", "bench"] as const;
+
+function sourcesOf(root: string, dir: string): string[] {
+  const abs = path.join(root, dir);
+  if (!fs.existsSync(abs)) return [];
+  return fs.readdirSync(abs, { withFileTypes: true }).flatMap((e) => {
+    const rel = path.posix.join(dir, e.name);
+    if (e.isDirectory()) return sourcesOf(root, rel);
+    return rel.endsWith(".ts") && !rel.endsWith(".d.ts") ? [rel] : [];
+  });
+}
+
+/** Which folder imports which, read from the code's import statements. */
+export function folderDependencies(root: string = repoRoot()): Record<string, string[]> {
+  const deps: Record<string, Set<string>> = {};
+  for (const folder of [...FOLDERS, "index.ts"]) {
+    deps[folder] = new Set();
+    const files = folder === "index.ts" ? ["index.ts"] : sourcesOf(root, folder);
+    for (const file of files) {
+      const text = fs.readFileSync(path.join(root, file), "utf8");
+      for (const m of text.matchAll(/(?:from\s+|import\(\s*)"(\.[^"]*)"/g)) {
+        const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1])).split("/")[0];
+        if (target !== folder && (FOLDERS as readonly string[]).includes(target)) deps[folder].add(target);
+      }
+    }
+  }
+  return Object.fromEntries(Object.entries(deps).map(([k, v]) => [k, [...v].sort((a, b) => FOLDERS.indexOf(a as never) - FOLDERS.indexOf(b as never))]));
+}
+
+export function readmeDependencyMap(root: string = repoRoot()): string {
+  const deps = folderDependencies(root);
+  const width = Math.max(...Object.keys(deps).map((k) => k.length));
+  return ["```", ...Object.entries(deps).map(([k, v]) => `${k.padEnd(width)} -> ${v.length ? v.join(", ") : "(nothing of ours)"}`), "```"].join("\n");
+}
+
 export function readme(current: string): string {
-  return fillMarkers(fillMarkers(current, "levels", readmeLevelTable()), "config", readmeConfigTable());
+  return fillMarkers(fillMarkers(fillMarkers(current, "levels", readmeLevelTable()), "config", readmeConfigTable()), "dependencies", readmeDependencyMap());
 }
 
 /** Regenerate Pulumi.yaml's config block and the README's tables; returns the files changed. */
