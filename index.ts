@@ -24,9 +24,8 @@ try {
   throw e;
 }
 
-export const appUrl = level.appUrl;
-export const apiUrl = level.apiUrl;
-export const nodes = level.nodes;
-export const brief = level.brief;
+// Stack outputs; the SSH key only where there is one (AWS), so Docker stacks get no empty output.
+const outputs: Record<string, pulumi.Output<unknown>> = { appUrl: level.appUrl, apiUrl: level.apiUrl, nodes: level.nodes, brief: level.brief };
 /** AWS target: save with `pulumi stack output --show-secrets sshPrivateKey > <prefix>.pem`. */
-export const sshPrivateKey = level.sshPrivateKey;
+if (level.sshPrivateKey) outputs.sshPrivateKey = level.sshPrivateKey;
+export = outputs;
