@@ -182,12 +182,18 @@ export function lockedMigration(params: LockedMigrationParams = {}): Fault {
     probe: async (ctx) => {
       const r = await ctx.http(`${ctx.plan.appUrl}${m.path}`, { timeoutMs: 45_000 });
       const message = r.status === 0 ? (r.error ?? "no answer") : r.status === 200 ? "" : apiError(r.text);
-      const others = [];
-      for (const p of otherPaths) others.push(await ctx.http(`${ctx.plan.appUrl}${p}`, { timeoutMs: 10_000 }));
+      // The rest of the app, as users feel it: p50 of 5 tries per path.
+      const others: Array<{ status: number; p50: number }> = [];
+      for (const p of otherPaths) {
+        const tries = [];
+        for (let i = 0; i < 5; i++) tries.push(await ctx.http(`${ctx.plan.appUrl}${p}`, { timeoutMs: 10_000 }));
+        const ms = tries.map((t) => t.ms).sort((a, b) => a - b);
+        const failed = tries.find((t) => t.status !== 200);
+        others.push({ status: failed ? failed.status : 200, p50: ms[2] });
+      }
       const cpu: number[] = [];
       for (const n of ctx.plan.nodes) cpu.push(await cpuBusyPct(ctx, n.role));
       const held = await holders(ctx, table);
-      const label = table === "users" ? "users" : "invoices";
       return {
         present: r.status >= 500 && held.length > 0,
         summary: `GET /${m.path}: ${r.status || r.error} after ${(r.ms / 1000).toFixed(1)} s${message ? ` ("${message}")` : ""}; ${held.length} session(s) hold ${table}`,
@@ -196,10 +202,10 @@ export function lockedMigration(params: LockedMigrationParams = {}): Fault {
           symptomMs: Math.round(r.ms),
           symptomMessage: message,
           // What the front end prints for a failed load (app/frontend/app.js): "Could not load <section>: <API error>".
-          pageMessage: message ? `Could not load ${label}: ${message}` : "",
+          pageMessage: message ? `Could not load ${table}: ${message}` : "",
           otherPaths: otherPaths.map((p) => `/${p}`).join(" "),
           otherStatuses: others.map((o) => o.status).join(" "),
-          otherMaxMs: Math.round(Math.max(...others.map((o) => o.ms))),
+          otherP50MaxMs: Math.round(Math.max(...others.map((o) => o.p50))),
           cpuBusyMaxPct: Math.max(...cpu),
           lockHolders: held.length,
         },

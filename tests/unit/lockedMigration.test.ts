@@ -116,7 +116,7 @@ describe("locked-migration: the deploy's story and the brief", () => {
     symptomMessage: "Query read timeout",
     pageMessage: "Could not load users: Query read timeout",
     otherStatuses: "200 200 200",
-    otherMaxMs: 40,
+    otherP50MaxMs: 40,
     cpuBusyMaxPct: 1.5,
     lockHolders: 1,
   };
@@ -129,7 +129,7 @@ describe("locked-migration: the deploy's story and the brief", () => {
     ["an instant error", { symptomMs: 800 }, 0],
     ["a hang past 35 s", { symptomMs: 45_000, symptomStatus: 0 }, 0],
     ["a different message", { symptomMessage: "timeout exceeded when trying to connect" }, 0],
-    ["a slow invoice list", { otherMaxMs: 2500 }, 1],
+    ["a slow invoice list", { otherP50MaxMs: 2500 }, 1],
     ["a failing upload list", { otherStatuses: "200 200 500" }, 1],
     ["a busy node", { cpuBusyMaxPct: 85 }, 2],
   ])("names the statement that %s contradicts", (_what, change, index) => {
