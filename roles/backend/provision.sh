@@ -26,6 +26,8 @@ for dir in "$DRILLS_SRC"/app/db/*/migrations; do
 done
 chmod -R a+rX /opt/drills
 install -d -o app -g app -m 0755 /var/lib/drills /var/lib/drills/uploads /var/log/drills
+# The deploy hook a release pipeline runs after shipping a release (see the script).
+install -m 0755 "$(dirname "${BASH_SOURCE[0]}")/drills-deploy" /usr/local/sbin/drills-deploy
 
 supervisor_program backend <<'CONF'
 [program:backend]

@@ -5,6 +5,10 @@
 const { pg, mysql2 } = require('../vendor');
 
 const QUERY_TIMEOUT_MS = 30000;
+// One migration run at a time (a deploy's runner, a starting backend): the run
+// holds this advisory lock while it applies a file; another run never waits for it.
+const MIGRATION_LOCK_PG = 4242001; // bigint key of pg_try_advisory_xact_lock
+const MIGRATION_LOCK_MYSQL = 'drills.schema_migrations';
 
 // PostgreSQL `timestamp` columns hold UTC: parse them as UTC, not local time.
 pg.types.setTypeParser(1114, (s) => new Date(s.replace(' ', 'T') + 'Z'));
@@ -38,15 +42,31 @@ function createPg(opts) {
       return rows[0];
     },
     isDuplicate: (err) => err && err.code === '23505',
-    // Runs a migration file (may hold several statements) and records it, in one transaction.
+    // Is another migration run applying a file right now? Never waits.
+    async migrationRunning() {
+      const rows = await this.query('SELECT pg_try_advisory_xact_lock(?) AS free', [MIGRATION_LOCK_PG]);
+      return !rows[0].free;
+    },
+    // Runs a migration file (may hold several statements) and records it, in one
+    // transaction. Resolves false, changing nothing, when another run holds the
+    // migration lock. No read timeout: a migration may rightly take minutes.
     async applyMigration(version, sqlText) {
-      const client = new pg.Client(connection);
+      const client = new pg.Client({ ...connection, query_timeout: undefined });
+      // A lost connection (session terminated) fails the pending query; without
+      // a listener the client's 'error' event would crash the process instead.
+      client.on('error', () => {});
       await client.connect();
       try {
         await client.query('BEGIN');
+        const [{ got }] = (await client.query('SELECT pg_try_advisory_xact_lock($1) AS got', [MIGRATION_LOCK_PG])).rows;
+        if (!got) {
+          await client.query('ROLLBACK');
+          return false;
+        }
         await client.query(sqlText);
         await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
         await client.query('COMMIT');
+        return true;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {});
         throw err;
@@ -77,14 +97,23 @@ function createMysql(opts) {
       return rows[0];
     },
     isDuplicate: (err) => err && (err.code === 'ER_DUP_ENTRY' || err.errno === 1062),
-    // DDL commits implicitly in MariaDB: statements run in order, then the version is recorded.
+    async migrationRunning() {
+      const rows = await this.query('SELECT IS_USED_LOCK(?) AS holder', [MIGRATION_LOCK_MYSQL]);
+      return rows[0].holder !== null;
+    },
+    // DDL commits implicitly in MariaDB: statements run in order, then the version
+    // is recorded. Resolves false when another run holds the migration lock.
     async applyMigration(version, sqlText) {
       const conn = await mysql2.createConnection({ ...connection, multipleStatements: true });
+      conn.on('error', () => {});
       try {
+        const [[{ got }]] = await conn.query('SELECT GET_LOCK(?, 0) AS got', [MIGRATION_LOCK_MYSQL]);
+        if (got !== 1) return false;
         await conn.query(sqlText);
         await conn.query('INSERT INTO schema_migrations (version) VALUES (?)', [version]);
+        return true;
       } finally {
-        await conn.end().catch(() => {});
+        await conn.end().catch(() => {}); // ends the session: releases the lock
       }
     },
     end: () => pool.end(),
