@@ -31,6 +31,7 @@ export function renderBrief(level: LevelDefinition, plan: LevelPlan, deployer: D
     "",
     level.brief.situation,
     "",
+    ...(level.brief.alert ? [`> **Alert:** ${level.brief.alert}`, ""] : []),
     "## Boot it",
     "",
     ...boot,
