@@ -1,6 +1,6 @@
 // Speed and footprint of the levels on the local Docker engine, against the
 // design targets; writes bench/results.md and bench/results.json.
-// Usage: npm run bench [-- level ...] [--runs 3] [--pulumi baseline|all|none] [--no-cold]
+// Usage: npm run bench [-- level ...] [--runs 3] [--pulumi baseline|all|none] [--no-cold] [--out DIR]
 import { spawnSync } from "child_process";
 import { Command } from "commander";
 import Docker from "dockerode";
@@ -132,6 +132,8 @@ interface LevelFigures {
   lifecycle: LifecycleResult;
   /** The benchmark's own wait before reading memory at rest, inside the lifecycle's time. */
   restWaitSeconds: number;
+  /** Median seconds of each part of a warm up (runs 2..n): network, each node's start to healthy, fault actions. */
+  phases: Record<string, number>;
   symptom?: { broken: Record<string, number | string>[]; fixed?: Record<string, number | string>; ratio?: string };
 }
 
@@ -162,6 +164,7 @@ async function benchLevel(id: string, runs: number, log: (l: string) => void): P
   const sampler = new PeakSampler(docker, stack);
   const rest = new Map<string, number>();
   let restWait = 0;
+  const phases: Record<string, number[]> = {};
   // Run 1: the whole lifecycle (symptom, check NO, solution, check OK, down, nothing left), memory sampled throughout.
   sampler.start();
   const lc = await lifecycle(id, "docker", {
@@ -188,7 +191,19 @@ async function benchLevel(id: string, runs: number, log: (l: string) => void): P
   let left = 0;
   for (let i = 1; i < runs && lc.ok; i++) {
     await down(stack);
-    const r = await up(plan);
+    // The deployer's progress lines, timed: where ready goes (each node's start to healthy, then the fault actions).
+    let mark = Date.now();
+    let phase = "network and volumes";
+    const r = await up(plan, {
+      log: (line) => {
+        const m = /^(starting \S+|finishing the level's setup)/.exec(line);
+        if (!m) return;
+        (phases[phase] ??= []).push((Date.now() - mark) / 1000);
+        mark = Date.now();
+        phase = m[1].startsWith("starting") ? `${plan.nodes.find((n) => m[1].endsWith(n.name))?.role ?? m[1]} start to healthy` : "fault actions";
+      },
+    });
+    (phases[phase] ??= []).push((Date.now() - mark) / 1000);
     readySeconds.push(r.readySeconds);
     const t = Date.now();
     await down(stack);
@@ -223,6 +238,7 @@ async function benchLevel(id: string, runs: number, log: (l: string) => void): P
     nodes,
     lifecycle: lc,
     restWaitSeconds: round(restWait),
+    phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, round(median(v))])),
     symptom: lc.symptomFigures?.length
       ? { broken: lc.symptomFigures, fixed: lc.fixedFigures, ratio: ratio(id, lc.symptomFigures, lc.fixedFigures) }
       : undefined,
@@ -389,6 +405,9 @@ function markdown(r: Results): string {
       `| ${l.level} | ${l.readyMedian} s (${l.readySeconds.join(", ")}) | ${l.downMedian} s | ${l.leftAfterDown + (l.lifecycle.ok ? 0 : 1)} | ${l.restMiB} MiB | ${l.peakMiB} MiB | ${sym} |`,
     );
   }
+  L.push("", "Where a warm up's time goes (median of the warm runs; the CLI driver starts nodes one after another, each once the one before is healthy):", "");
+  L.push("| level | phases |", "| --- | --- |");
+  for (const l of r.levels) L.push(`| ${l.level} | ${Object.entries(l.phases).map(([k, v]) => `${k} ${v} s`).join("; ") || "-"} |`);
   L.push("", "Per node (memory at rest = usage minus inactive page cache; peak working set sampled every second over the whole lifecycle; kernel peak includes page cache):", "");
   L.push("| level | node | limit | at rest | peak working set | kernel peak | image |", "| --- | --- | --- | --- | --- | --- | --- |");
   for (const l of r.levels) {
@@ -422,8 +441,9 @@ async function main(): Promise<void> {
     .option("--runs <n>", "warm ups per level (median)", "3")
     .option("--pulumi <levels>", "levels also run under the Pulumi CLI: comma list, all or none", "baseline")
     .option("--no-cold", "skip the cold build of baseline")
+    .option("--out <dir>", "folder for results.md and results.json", path.join(repoRoot(), "bench"))
     .parse(process.argv);
-  const o = p.opts<{ runs: string; pulumi: string; cold: boolean }>();
+  const o = p.opts<{ runs: string; pulumi: string; cold: boolean; out: string }>();
   const all = levelIds();
   const ids = p.args.length ? p.args : all;
   const runs = Math.max(1, Number(o.runs));
@@ -460,7 +480,8 @@ async function main(): Promise<void> {
     pulumi,
     fullLifecycle: fullLifecycle(levels, pulumi, all),
   };
-  const dir = path.join(repoRoot(), "bench");
+  const dir = o.out;
+  fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   const md = markdown(results);
   fs.writeFileSync(path.join(dir, "results.md"), md);
