@@ -11,6 +11,7 @@ import { defaultStack } from "../plan/names";
 import { parseOptions } from "../plan/options";
 import { LevelPlan } from "../plan/types";
 import * as game from "../runtime/game";
+import { collectLogs, logsDir } from "./logs";
 import { pulumiOk, pulumiSetup, PulumiSetup } from "./pulumi";
 
 /**
@@ -30,22 +31,39 @@ export interface Step {
 export interface LifecycleResult {
   level: string;
   driver: Driver;
+  stack: string;
   ok: boolean;
-  /** Seconds from `up` to every node healthy and every fault applied. */
+  /** Wall time of the up command (the CLI's `up()` with its image checks, or `pulumi up` with the program's start). */
+  upSeconds?: number;
+  /** Seconds from the first container created to every node healthy and every fault applied. */
   readySeconds?: number;
   /** What the probes measured while broken, and the check's figures once fixed. */
   symptom?: string;
   fixed?: string;
+  /** The same as numbers, per fault (broken) and of the level's check (fixed). */
+  symptomFigures?: Record<string, number | string>[];
+  fixedFigures?: Record<string, number | string>;
   steps: Step[];
+  /** Whole lifecycle, seconds. */
+  totalSeconds?: number;
   error?: string;
+  /** On failure: the folder with the nodes' logs (smoke/logs.ts). */
+  logs?: string;
 }
 
 export interface LifecycleOptions {
   log?: (line: string) => void;
   /** Pulumi only: also replace the first faulty node and require its faults back. */
   replace?: boolean;
-  /** Stack name (docker driver; Pulumi uses the level's own stack file). */
+  /**
+   * Stack name. Default: the CLI's `smoke-<level>`; Pulumi's `level-<level>`
+   * with its committed stack file. Another Pulumi stack name runs on a copy of
+   * that file (removed afterwards), so the benchmark does not collide with a
+   * level someone has up under its default stack.
+   */
   stack?: string;
+  /** Called once the level is up and before it is torn down (the benchmark reads memory then). */
+  atRest?: (plan: LevelPlan) => Promise<void>;
 }
 
 const figures = (f: Record<string, number | string>) =>
@@ -53,23 +71,37 @@ const figures = (f: Record<string, number | string>) =>
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");
 
-/** Every fault's symptom must be present; returns a one-line summary. */
-async function requireSymptom(level: LevelDefinition, plan: LevelPlan): Promise<string> {
+interface Measured {
+  text: string;
+  figures: Record<string, number | string>[];
+}
+
+/** Every fault's symptom must be present; returns a one-line summary and the probes' figures. */
+async function requireSymptom(level: LevelDefinition, plan: LevelPlan): Promise<Measured> {
   if (level.faults.length === 0) {
     const v = await game.check(level, plan);
     if (!v.ok) throw new Error(`the healthy level does not check OK: ${v.reasons.join("; ")}`);
-    return "none (healthy)";
+    return { text: "none (healthy)", figures: [] };
   }
   const probes = await game.probe(level, plan);
   const missing = level.faults.filter((f) => !probes[f.id].present);
   if (missing.length > 0) throw new Error(`symptom missing: ${missing.map((f) => `${f.id}: ${probes[f.id].summary}`).join("; ")}`);
-  return level.faults.map((f) => figures(probes[f.id].figures)).join("; ");
+  const all = level.faults.map((f) => probes[f.id].figures);
+  return { text: all.map(figures).join("; "), figures: all };
 }
 
-async function requireCheck(level: LevelDefinition, plan: LevelPlan, ok: boolean): Promise<string> {
+async function requireCheck(level: LevelDefinition, plan: LevelPlan, ok: boolean): Promise<Measured> {
   const v = await game.check(level, plan);
   if (v.ok !== ok) throw new Error(ok ? `the check says NO: ${v.reasons.join("; ")}` : "the check says OK on a broken level");
-  return ok ? figures(v.figures) : `${v.reasons.length} reason(s)`;
+  return { text: ok ? figures(v.figures) : `${v.reasons.length} reason(s)`, figures: [v.figures] };
+}
+
+/** Seconds from the stack's first container created until `end` (Pulumi's up prints no such figure). */
+async function secondsSinceFirstContainer(stack: string, end: number): Promise<number | undefined> {
+  const docker = await connect();
+  const r = await stackResources(docker, stack);
+  const created = await Promise.all(r.containers.map(async (c) => Date.parse((await docker.getContainer(c.Id).inspect()).Created)));
+  return created.length ? (end - Math.min(...created)) / 1000 : undefined;
 }
 
 async function leftovers(stack: string): Promise<number> {
@@ -90,9 +122,10 @@ async function containerUrn(setup: PulumiSetup, stack: string, role: string): Pr
 export async function lifecycle(levelId: string, driver: Driver, opts: LifecycleOptions = {}): Promise<LifecycleResult> {
   const log = opts.log ?? (() => undefined);
   const level = getLevel(levelId);
-  const stack = driver === "pulumi" ? defaultStack(levelId) : (opts.stack ?? `smoke-${levelId}`);
+  const stack = opts.stack ?? (driver === "pulumi" ? defaultStack(levelId) : `smoke-${levelId}`);
   const plan = dockerPlan(levelPlan(level, parseOptions({ level: levelId, stack }, levelIds())));
-  const result: LifecycleResult = { level: levelId, driver, ok: false, steps: [] };
+  const result: LifecycleResult = { level: levelId, driver, stack, ok: false, steps: [] };
+  const begun = Date.now();
   const step = async <T>(name: string, f: () => Promise<T>, detail: (t: T) => string = () => ""): Promise<T> => {
     const t = Date.now();
     const v = await f();
@@ -105,33 +138,44 @@ export async function lifecycle(levelId: string, driver: Driver, opts: Lifecycle
   const p = (args: string[]) => pulumiOk(setup as PulumiSetup, [...args, "--stack", stack]);
   // `stack select --create` writes an encryptionsalt into the stack file: put it back as committed.
   const stackFile = path.join(repoRoot(), "stacks", `Pulumi.${stack}.yaml`);
-  const committed = driver === "pulumi" && fs.existsSync(stackFile) ? fs.readFileSync(stackFile, "utf8") : undefined;
+  const levelStackFile = path.join(repoRoot(), "stacks", `Pulumi.${defaultStack(levelId)}.yaml`);
+  const temporary = driver === "pulumi" && stackFile !== levelStackFile;
+  if (temporary) fs.writeFileSync(stackFile, fs.readFileSync(levelStackFile, "utf8"));
+  const committed = driver === "pulumi" && !temporary && fs.existsSync(stackFile) ? fs.readFileSync(stackFile, "utf8") : undefined;
   try {
     if (driver === "pulumi") {
       // The README's commands: config comes from stacks/Pulumi.level-<id>.yaml.
       await step("stack select --create", () => pulumiOk(setup as PulumiSetup, ["stack", "select", "--create", stack]));
       await step("destroy leftovers of an earlier run", () => p(["destroy", "--yes"]));
-      result.readySeconds = (await step("up", () => p(["up", "--yes", "--skip-preview"]))).seconds;
+      result.upSeconds = (await step("up", () => p(["up", "--yes", "--skip-preview"]))).seconds;
+      result.readySeconds = await secondsSinceFirstContainer(stack, Date.now());
     } else {
       await down(stack);
+      const t = Date.now();
       result.readySeconds = (await step("up", () => up(plan))).readySeconds;
+      result.upSeconds = (Date.now() - t) / 1000;
     }
-    result.symptom = await step("symptom present", () => requireSymptom(level, plan), (s) => s);
-    if (level.faults.length > 0) await step("check says NO", () => requireCheck(level, plan, false), (s) => s);
+    if (opts.atRest) await opts.atRest(plan);
+    const broken = await step("symptom present", () => requireSymptom(level, plan), (s) => s.text);
+    result.symptom = broken.text;
+    result.symptomFigures = broken.figures;
+    if (level.faults.length > 0) await step("check says NO", () => requireCheck(level, plan, false), (s) => s.text);
     if (driver === "pulumi") {
       await step("preview --expect-no-changes", () => p(["preview", "--expect-no-changes"]));
       await step("second up changes nothing", () => p(["up", "--yes", "--expect-no-changes"]));
-      await step("fault still there", () => requireSymptom(level, plan), (s) => s);
+      await step("fault still there", () => requireSymptom(level, plan), (s) => s.text);
       const first = plan.actions[0];
       if (opts.replace && first) {
         const urn = await containerUrn(setup as PulumiSetup, stack, first.node);
         await step(`replace the ${first.node} node`, () => p(["up", "--yes", "--skip-preview", "--replace", urn]));
-        await step("its faults are back", () => requireSymptom(level, plan), (s) => s);
+        await step("its faults are back", () => requireSymptom(level, plan), (s) => s.text);
       }
     }
     if (level.faults.length > 0) {
       await step("reference solution", () => game.solve(level, plan));
-      result.fixed = await step("check says OK", () => requireCheck(level, plan, true), (s) => s);
+      const fixed = await step("check says OK", () => requireCheck(level, plan, true), (s) => s.text);
+      result.fixed = fixed.text;
+      result.fixedFigures = fixed.figures[0];
     }
     if (driver === "pulumi") {
       await step("destroy", () => p(["destroy", "--yes"]));
@@ -148,20 +192,40 @@ export async function lifecycle(levelId: string, driver: Driver, opts: Lifecycle
   } catch (e) {
     result.error = (e as Error).message;
     log(`[${driver} ${levelId}] FAILED: ${result.error}`);
+    // What the nodes said, before they are gone (the nightly workflow uploads it).
+    const written = await connect()
+      .then((docker) => collectLogs(docker, stack, levelId))
+      .catch((err: Error) => {
+        log(`[${driver} ${levelId}] could not collect logs: ${err.message}`);
+        return [];
+      });
+    if (written.length > 0) {
+      result.logs = logsDir(levelId);
+      log(`[${driver} ${levelId}] nodes' logs in ${result.logs} (${written.length} files)`);
+    }
     // Leave nothing behind, whatever failed.
     if (driver === "pulumi") await pulumiOk(setup as PulumiSetup, ["destroy", "--yes", "--stack", stack]).catch(() => undefined);
     else await down(stack).catch(() => undefined);
   } finally {
     if (committed !== undefined) fs.writeFileSync(stackFile, committed);
+    if (temporary) fs.rmSync(stackFile, { force: true });
+    result.totalSeconds = (Date.now() - begun) / 1000;
   }
   return result;
 }
 
-/** The results as a markdown table (level, driver, ready, symptom, fixed, result). */
+const secs = (s: number | undefined) => (s === undefined ? "-" : `${s.toFixed(1)} s`);
+
+/** The results as a markdown table (level, driver, up, ready, symptom, fixed, whole lifecycle, result). */
 export function table(results: LifecycleResult[]): string {
   const rows = results.map(
     (r) =>
-      `| ${r.level} | ${r.driver} | ${r.readySeconds === undefined ? "-" : `${r.readySeconds.toFixed(1)} s`} | ${r.symptom ?? "-"} | ${r.fixed ?? "-"} | ${r.ok ? "ok" : `FAILED: ${(r.error ?? "").split("\n")[0]}`} |`,
+      `| ${r.level} | ${r.driver} | ${secs(r.upSeconds)} | ${secs(r.readySeconds)} | ${r.symptom ?? "-"} | ${r.fixed ?? "-"} | ${secs(r.totalSeconds)} | ` +
+      `${r.ok ? "ok" : `FAILED: ${(r.error ?? "").split("\n")[0]}${r.logs ? ` (logs: ${path.relative(repoRoot(), r.logs)})` : ""}`} |`,
   );
-  return ["| level | driver | ready | symptom | fixed | result |", "| --- | --- | --- | --- | --- | --- |", ...rows].join("\n");
+  return [
+    "| level | driver | up | ready | symptom (broken) | fixed | lifecycle | result |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...rows,
+  ].join("\n");
 }

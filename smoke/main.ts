@@ -12,8 +12,9 @@ async function main(): Promise<void> {
     .addOption(new Option("--driver <driver>", "deployer").choices(["pulumi", "docker", "both"]).default("both"))
     .option("--replace", "Pulumi: also replace the first faulty node and require its faults back")
     .option("--summary <file>", "also write the table to this file (e.g. $GITHUB_STEP_SUMMARY)")
+    .option("--stack-prefix <prefix>", "run each level as stack <prefix><level> (default: level-<level> under Pulumi, smoke-<level> under the CLI)")
     .parse(process.argv);
-  const o = p.opts<{ driver: "pulumi" | "docker" | "both"; replace?: boolean; summary?: string }>();
+  const o = p.opts<{ driver: "pulumi" | "docker" | "both"; replace?: boolean; summary?: string; stackPrefix?: string }>();
   const ids = p.args.length ? p.args : levelIds();
   const unknown = ids.filter((id) => !levelIds().includes(id));
   if (unknown.length) {
@@ -24,9 +25,15 @@ async function main(): Promise<void> {
   const started = Date.now();
   const results: LifecycleResult[] = [];
   for (const id of ids) {
-    for (const d of drivers) results.push(await lifecycle(id, d, { log: (l) => process.stderr.write(`${l}\n`), replace: o.replace }));
+    for (const d of drivers) {
+      const stack = o.stackPrefix === undefined ? undefined : `${o.stackPrefix}${id}`;
+      results.push(await lifecycle(id, d, { log: (l) => process.stderr.write(`${l}\n`), replace: o.replace, stack }));
+    }
   }
-  const md = `${table(results)}\n\nTotal ${((Date.now() - started) / 60_000).toFixed(1)} min.\n`;
+  const failed = results.filter((r) => !r.ok).length;
+  const md =
+    `### drills smoke (${drivers.join(" + ")})\n\n${table(results)}\n\n` +
+    `${results.length - failed} passed, ${failed} failed; total ${((Date.now() - started) / 60_000).toFixed(1)} min.\n`;
   process.stdout.write(md);
   if (o.summary) fs.appendFileSync(o.summary, md);
   process.exitCode = results.every((r) => r.ok) ? 0 : 1;
