@@ -105,9 +105,9 @@ export async function waitHealthy(docker: Docker, n: NodeRef): Promise<void> {
     }
     if (!info.State.Running || health === "unhealthy" || Date.now() > deadline) {
       const probe = info.State.Health?.Log?.slice(-1)[0]?.Output?.trim() ?? "";
-      const logs = (await c.logs({ stdout: true, stderr: true, tail: 15 })).toString("utf8");
+      const logs = demuxLogs((await c.logs({ stdout: true, stderr: true, tail: 15 })) as unknown as Buffer);
       throw new DrillsError(
-        `Node ${n.role} (${n.name}) did not become healthy: state ${info.State.Status}, health ${health ?? "none"}` +
+        `Node ${n.role} (${n.name}) did not become healthy${info.State.Running && health !== "unhealthy" ? ` within ${limitMs / 1000} s` : ""}: state ${info.State.Status}, health ${health ?? "none"}` +
           `${probe ? `, last probe: ${probe}` : ""}.\nLast log lines:\n${logs}`,
       );
     }
@@ -251,6 +251,8 @@ async function lastLogLines(docker: Docker, container: string, lines = 10): Prom
 
 const indent = (text: string): string =>
   text
+    // Build output colours stderr with terminal escapes.
+    .replace(/\x1b\[[0-9;]*m/g, "")
     .split("\n")
     .filter((l) => l.trim() !== "")
     .slice(-12)
@@ -283,7 +285,10 @@ async function failedUp(docker: Docker, plan: LevelPlan, step: UpStep, err: unkn
   let remedy: string;
   switch (problem.kind) {
     case "port": {
-      const holder = problem.port ? describeHolder(problem.port, await engineClaims(docker).catch(() => ({ ports: new Map(), bases: new Map() }))) : "";
+      const claims = await engineClaims(docker).catch(() => ({ ports: new Map(), bases: new Map() }));
+      // Our own node's container claims the port it failed to get: the holder is someone else.
+      for (const [port, h] of claims.ports) if (h.stack === plan.stack) claims.ports.delete(port);
+      const holder = problem.port ? describeHolder(problem.port, claims) : "";
       remedy =
         `Port ${problem.port ?? "?"} on 127.0.0.1 was taken${holder ? ` by ${holder}` : ""} after drills checked it. ` +
         `Stop what holds it, or pass --base-port with a free port, and run ${again} again.`;
@@ -304,8 +309,8 @@ async function failedUp(docker: Docker, plan: LevelPlan, step: UpStep, err: unkn
       remedy =
         step.kind === "build"
           ? `Fix what the build output says (images that did build are kept), then run ${again} again.`
-          : `Run ${again} again if the host was just busy; if it fails the same way, add --keep-on-failure and look at the node ` +
-            `(${step.node ? `\`docker logs ${step.node.name}\`, ` : ""}\`docker exec -it ${step.node?.name ?? "CONTAINER"} bash\`).`;
+          : `Run ${again} again if the host was just busy; if it fails the same way, ${opts.keepOnFailure ? "" : "add --keep-on-failure and "}` +
+            `look at the node (${step.node ? `\`docker logs ${step.node.name}\`, ` : ""}\`docker exec -it ${step.node?.name ?? "CONTAINER"} bash\`).`;
   }
 
   let cleanup: string;

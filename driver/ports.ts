@@ -249,7 +249,7 @@ export async function resolveBasePort(docker: Docker, req: PortRequest): Promise
       break;
     }
   }
-  return { base, moved: `port ${taken} is taken by ${describeHolder(taken, claims)}: stack ${req.stack} uses ports ${base}-${base + Math.max(...req.offsets)} instead` };
+  return { base, moved: `port ${taken} is taken by ${describeHolder(taken, claims)}; stack ${req.stack} uses ports ${base}-${base + Math.max(...req.offsets)} instead` };
 }
 
 function flagName(req: PortRequest): string {
@@ -266,7 +266,7 @@ function portTakenError(port: number, base: number, holder: string, req: PortReq
   const alt = free === undefined ? "" : ` (${free} is free)`;
   return new DrillsError(
     `Port ${port} on 127.0.0.1 is taken by ${holder}, and stack ${req.stack} needs it (${flag} ${base} publishes ports ` +
-      `${req.offsets.map((o) => base + o).join(", ")}). Nothing was created. Stop what holds it, choose another ${flag}${alt}, ` +
+      `${[...req.offsets].sort((a, b) => a - b).map((o) => base + o).join(", ")}). Nothing was created. Stop what holds it, choose another ${flag}${alt}, ` +
       `or leave ${flag} unset so drills picks a free block.`,
   );
 }

@@ -106,7 +106,7 @@ describe("resolveBasePort", () => {
     const engine = fakeEngine([{ name: "drills-other-proxy", stack: "other", ports: [derived] }]);
     const r = await resolveBasePort(engine, { stack, offsets: OFFSETS });
     expect(r.base).toBe(derived + PORTS_PER_STACK);
-    expect(r.moved).toBe(`port ${derived} is taken by container drills-other-proxy of drills stack other: stack ${stack} uses ports ${r.base}-${r.base + 2} instead`);
+    expect(r.moved).toBe(`port ${derived} is taken by container drills-other-proxy of drills stack other; stack ${stack} uses ports ${r.base}-${r.base + 2} instead`);
   });
 
   it("moves past a block another stack recorded, even with nothing published yet", async () => {
