@@ -264,10 +264,11 @@ async function suggestFree(docker: Docker, req: PortRequest, claims: EngineClaim
 function portTakenError(port: number, base: number, holder: string, req: PortRequest, free: number | undefined): DrillsError {
   const flag = flagName(req);
   const alt = free === undefined ? "" : ` (${free} is free)`;
+  // The CLI picks a free block when --base-port is unset; Pulumi's ports are the stack's config, so only another value helps there.
+  const unset = req.how === "pulumi" ? "" : `, or leave ${flag} unset so drills picks a free block`;
   return new DrillsError(
     `Port ${port} on 127.0.0.1 is taken by ${holder}, and stack ${req.stack} needs it (${flag} ${base} publishes ports ` +
-      `${[...req.offsets].sort((a, b) => a - b).map((o) => base + o).join(", ")}). Nothing was created. Stop what holds it, choose another ${flag}${alt}, ` +
-      `or leave ${flag} unset so drills picks a free block.`,
+      `${[...req.offsets].sort((a, b) => a - b).map((o) => base + o).join(", ")}). Nothing was created. Stop what holds it or choose another ${flag}${alt}${unset}.`,
   );
 }
 

@@ -44,8 +44,9 @@ export class DockerTarget extends pulumi.ComponentResource {
     for (const n of plan.nodes) {
       const staged = stageImage(n.image);
       const image = new Image(`${name}-${n.role}-image`, { staged }, { parent: this });
+      // Volumes wait for the port check too, so a taken port leaves nothing of the stack (images are shared, kept anyway).
       const volumes = n.volumes.map(
-        (v) => new Volume(`${name}-${n.role}-${v.target.split("/").pop()}`, { name: v.name, labels: plan.labels, driverOpts: volumeDriverOpts(v) }, { parent: this }),
+        (v) => new Volume(`${name}-${n.role}-${v.target.split("/").pop()}`, { name: portsFree.apply(() => v.name), labels: plan.labels, driverOpts: volumeDriverOpts(v) }, { parent: this }),
       );
       const deps = n.dependsOn.map((r) => {
         const d = this.containers[r];
