@@ -5,12 +5,59 @@ import { getLevel, levels } from "../levels";
 import { CONFIG, flagOf } from "../plan/config";
 import { DrillsError, isDrillsError } from "../plan/errors";
 import { stackFlag } from "../plan/names";
+import { LevelPlan } from "../plan/types";
 import { LevelFlags, planFor } from "./plan";
 
 // The deploying and checking modules (dockerode, pg, playwright) load only in
 // the commands that use them, so `list`, `brief` and `hint` start fast.
 const deployer = () => import("../driver/deployer");
 const runtime = () => import("../runtime/game");
+
+/** How a command names itself to another that finds the stack busy: "drills up baseline --stack x". */
+function commandLine(cmd: string, id: string, plan: LevelPlan): string {
+  return `drills ${cmd} ${id}${stackFlag(plan)}`;
+}
+
+/** Run fn holding the stack's lock: one `up`, `down`, `check` or `solve` per stack at a time on this host. */
+async function withStackLock<T>(cmd: string, id: string, plan: LevelPlan, fn: () => Promise<T>): Promise<T> {
+  const { acquireStackLock } = await import("../driver/lock");
+  const lock = await acquireStackLock(plan.stack, commandLine(cmd, id, plan), { log: (l) => info(`  ${l}`) });
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * The plan `up` deploys: an explicit --base-port as given (refused when taken),
+ * else the derived block, or the next free one when it is taken; the stack's
+ * own recorded block while it exists. Resolved here so plan/ stays pure.
+ */
+async function placedPlan(id: string, o: LevelFlags): Promise<ReturnType<typeof planFor>> {
+  const first = planFor(id, o);
+  const [{ connect }, ports] = await Promise.all([import("../driver/engine"), import("../driver/ports")]);
+  const base0 = ports.planBase(first.plan);
+  const choice = await ports.resolveBasePort(await connect(), {
+    stack: first.plan.stack,
+    explicit: first.options.basePort,
+    offsets: ports.publishedPorts(first.plan).map((p) => p - base0),
+    // The stack's own ports: --recreate frees them, and without it `up` refuses an existing stack anyway.
+    ownStackFree: true,
+    how: "cli",
+  });
+  if (choice.moved) info(`  ${choice.moved}`);
+  return choice.base === base0 ? first : planFor(id, { ...o, basePort: String(choice.base) });
+}
+
+/** The plan of a running stack: its ports are where `up` put them (recorded on its network), unless --base-port says otherwise. */
+async function runningPlan(id: string, o: LevelFlags): Promise<ReturnType<typeof planFor>> {
+  const first = planFor(id, o);
+  if (first.options.basePort !== undefined) return first;
+  const [{ connect }, ports] = await Promise.all([import("../driver/engine"), import("../driver/ports")]);
+  const base = await ports.recordedBase(await connect(), first.plan.stack);
+  return base === undefined || base === ports.planBase(first.plan) ? first : planFor(id, { ...o, basePort: String(base) });
+}
 
 const out = (s: string): void => {
   process.stdout.write(s.endsWith("\n") ? s : `${s}\n`);
@@ -57,17 +104,25 @@ export function program(): Command {
     .option("--json", "print appUrl, apiUrl and each node's container and access command as JSON")
     .option("--recreate", "remove an existing deployment of the same stack first")
     .option("--show-faults", "instructors: print what each fault action does (players must not see it)")
-    .action(async (id: string, o: LevelFlags & { json?: boolean; recreate?: boolean; showFaults?: boolean }) => {
-      const { level, plan } = planFor(id, o);
-      const onSignal = (): void => {
-        info(`\ninterrupted: run \`drills down ${id}${stackFlag(plan)}\` to remove what was created`);
-        process.exit(130);
-      };
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
-      const r = await (await deployer()).up(plan, { log: (l) => info(`  ${l}`), recreate: !!o.recreate, revealFaults: !!o.showFaults });
-      process.removeListener("SIGINT", onSignal);
-      process.removeListener("SIGTERM", onSignal);
+    .option("--keep-on-failure", "when up fails, keep what it created for a look instead of removing it")
+    .action(async (id: string, o: LevelFlags & { json?: boolean; recreate?: boolean; showFaults?: boolean; keepOnFailure?: boolean }) => {
+      const { plan: named } = planFor(id, o);
+      const { level, plan, r } = await withStackLock("up", id, named, async () => {
+        const { level, plan } = await placedPlan(id, o);
+        const onSignal = (): void => {
+          info(`\ninterrupted: run \`drills down ${id}${stackFlag(plan)}\` to remove what was created`);
+          process.exit(130);
+        };
+        process.once("SIGINT", onSignal);
+        process.once("SIGTERM", onSignal);
+        try {
+          const opts = { log: (l: string) => info(`  ${l}`), recreate: !!o.recreate, revealFaults: !!o.showFaults, keepOnFailure: !!o.keepOnFailure };
+          return { level, plan, r: await (await deployer()).up(plan, opts) };
+        } finally {
+          process.removeListener("SIGINT", onSignal);
+          process.removeListener("SIGTERM", onSignal);
+        }
+      });
       if (o.json) {
         out(JSON.stringify({ level: id, stack: r.stack, appUrl: r.appUrl, ...(r.apiUrl ? { apiUrl: r.apiUrl } : {}), nodes: nodeAccess(plan), readySeconds: r.readySeconds }, null, 2));
         return;
@@ -79,7 +134,7 @@ export function program(): Command {
   levelOptions(p.command("down <level>").description("remove every container, network and volume the level's stack created")).action(
     async (id: string, o: LevelFlags) => {
       const { plan } = planFor(id, o);
-      const r = await (await deployer()).down(plan.stack, (l) => info(`  ${l}`));
+      const r = await withStackLock("down", id, plan, async () => (await deployer()).down(plan.stack, (l) => info(`  ${l}`)));
       out(`${plan.stack}: removed ${r.containers} containers, ${r.networks} networks, ${r.volumes} volumes`);
     },
   );
@@ -87,8 +142,11 @@ export function program(): Command {
   levelOptions(p.command("check <level>").description("decide whether the running level is fixed: OK (exit 0) or NO with reasons (exit 1)"))
     .option("--json", "print the verdict as JSON")
     .action(async (id: string, o: LevelFlags & { json?: boolean }) => {
-      const { level, plan } = planFor(id, o);
-      const r = await (await runtime()).check(level, plan);
+      const { plan: named } = planFor(id, o);
+      const r = await withStackLock("check", id, named, async () => {
+        const { level, plan } = await runningPlan(id, o);
+        return (await runtime()).check(level, plan);
+      });
       if (o.json) out(JSON.stringify(r, null, 2));
       else {
         out(r.ok ? `OK: ${id} is fixed` : `NO: ${id} is not fixed yet`);
@@ -112,10 +170,13 @@ export function program(): Command {
 
   levelOptions(p.command("solve <level>").description("instructors: apply the level's reference solution, then check"))
     .action(async (id: string, o: LevelFlags) => {
-      const { level, plan } = planFor(id, o);
-      const game = await runtime();
-      await game.solve(level, plan, (l) => info(`  ${l}`));
-      const r = await game.check(level, plan);
+      const { plan: named } = planFor(id, o);
+      const r = await withStackLock("solve", id, named, async () => {
+        const { level, plan } = await runningPlan(id, o);
+        const game = await runtime();
+        await game.solve(level, plan, (l) => info(`  ${l}`));
+        return game.check(level, plan);
+      });
       out(r.ok ? `solved: ${id} checks OK` : `NO: the reference solution did not fix ${id}`);
       for (const reason of r.reasons) out(`  - ${reason}`);
       process.exitCode = r.ok ? 0 : 1;
@@ -153,7 +214,26 @@ export function program(): Command {
   return p;
 }
 
-/** Entry point: user mistakes print one paragraph and exit 1, never a stack trace. */
+/** DRILLS_DEBUG=1: maintainers see the stack trace behind any error (and what caused it). */
+function debugTrace(e: unknown): void {
+  if (!process.env.DRILLS_DEBUG || process.env.DRILLS_DEBUG === "0") return;
+  for (let x: unknown = e; x instanceof Error; x = (x as { cause?: unknown }).cause) process.stderr.write(`${x.stack ?? x.message}\n`);
+}
+
+/**
+ * What the user sees of an error: one paragraph. Our own errors and known
+ * engine errors say what happened and what to do; anything else prints one
+ * line and where to look. Never a stack trace unless DRILLS_DEBUG is set.
+ */
+export async function describeError(e: unknown): Promise<string> {
+  if (isDrillsError(e)) return e.message;
+  const known = (await import("../driver/engine")).explainDockerError(e);
+  if (known) return known.message;
+  const first = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+  return `unexpected error: ${first}\nset DRILLS_DEBUG=1 for details`;
+}
+
+/** Entry point: errors print one paragraph and exit 1, never a stack trace. */
 export async function main(argv: string[]): Promise<void> {
   try {
     await program().parseAsync(argv);
@@ -162,11 +242,8 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = e.exitCode;
       return;
     }
-    if (isDrillsError(e)) {
-      process.stderr.write(`drills: ${e.message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    throw e;
+    process.stderr.write(`drills: ${await describeError(e)}\n`);
+    debugTrace(e);
+    process.exitCode = 1;
   }
 }

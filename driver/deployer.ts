@@ -1,13 +1,14 @@
 import Docker from "dockerode";
 import { stageImage } from "../images/context";
 import { volumeDriverOpts } from "../plan/app";
-import { DrillsError } from "../plan/errors";
+import { DrillsError, isDrillsError } from "../plan/errors";
 import { Deployer, deployedBy, LABEL_DEPLOYER, LABEL_LEVEL, LABEL_MANAGED, LABEL_ROLE, LABEL_STACK, nodeOf, stackFlag } from "../plan/names";
 import { readinessSeconds } from "../plan/recipe";
 import { ActionSpec, LevelPlan, NodeSpec } from "../plan/types";
-import { connect, exec } from "./engine";
+import { connect, dockerProblem, exec } from "./engine";
 import { buildImage, ensureBaseImage, Log } from "./images";
 import { ensureLxcfs, lxcfsDockerMounts, nprocEnv } from "./lxcfs";
+import { describeHolder, engineClaims, LABEL_BASE_PORT, planBase, requirePortsFree } from "./ports";
 
 /**
  * The Docker deployer (the CLI's driver): deploys a level plan on the local
@@ -24,6 +25,8 @@ export interface UpOptions {
    * prints is player-visible and must not give the cause away.
    */
   revealFaults?: boolean;
+  /** On a failure, leave what this `up` created for a look instead of removing it. */
+  keepOnFailure?: boolean;
 }
 
 export interface UpResult {
@@ -102,9 +105,9 @@ export async function waitHealthy(docker: Docker, n: NodeRef): Promise<void> {
     }
     if (!info.State.Running || health === "unhealthy" || Date.now() > deadline) {
       const probe = info.State.Health?.Log?.slice(-1)[0]?.Output?.trim() ?? "";
-      const logs = (await c.logs({ stdout: true, stderr: true, tail: 15 })).toString("utf8");
+      const logs = demuxLogs((await c.logs({ stdout: true, stderr: true, tail: 15 })) as unknown as Buffer);
       throw new DrillsError(
-        `Node ${n.role} (${n.name}) did not become healthy: state ${info.State.Status}, health ${health ?? "none"}` +
+        `Node ${n.role} (${n.name}) did not become healthy${info.State.Running && health !== "unhealthy" ? ` within ${limitMs / 1000} s` : ""}: state ${info.State.Status}, health ${health ?? "none"}` +
           `${probe ? `, last probe: ${probe}` : ""}.\nLast log lines:\n${logs}`,
       );
     }
@@ -159,11 +162,26 @@ export async function up(level: LevelPlan, opts: UpOptions = {}): Promise<UpResu
     await removeStack(docker, plan.stack, log);
   }
 
+  // Before anything is created: every port the stack publishes must be free.
+  await requirePortsFree(docker, plan, "cli");
+
+  // Where `up` is, for the paragraph a failure prints.
+  const progress: { step: UpStep } = { step: { kind: "build", what: "preparing the base image" } };
+  try {
+    return await deploy(docker, plan, opts, log, progress);
+  } catch (e) {
+    throw await failedUp(docker, plan, progress.step, e, opts, log);
+  }
+}
+
+/** Build, create and start everything of a stack that has nothing yet; `progress` says where it is. */
+async function deploy(docker: Docker, plan: LevelPlan, opts: UpOptions, log: Log, progress: { step: UpStep }): Promise<UpResult> {
   const buildStart = Date.now();
   const baseImages = new Set(plan.nodes.map((n) => n.image.buildArgs.BASE_IMAGE).filter((b): b is string => !!b));
   for (const b of baseImages) await ensureBaseImage(docker, b, log);
   const tags = new Map<string, string>();
   for (const n of plan.nodes) {
+    progress.step = { kind: "build", what: `building the ${n.role} image`, node: n };
     const staged = stageImage(n.image);
     tags.set(n.role, staged.tag);
     await buildImage(docker, staged, log);
@@ -173,18 +191,26 @@ export async function up(level: LevelPlan, opts: UpOptions = {}): Promise<UpResu
   const host: HostView = { lxcfs: ensureLxcfs(log) };
   const started = Date.now();
   log(`creating network ${plan.networkName}`);
-  await docker.createNetwork({ Name: plan.networkName, Driver: "bridge", Labels: plan.labels, CheckDuplicate: true });
+  progress.step = { kind: "create", what: "creating the network" };
+  // The base port rides on the network, so later commands and other stacks see this stack's block while it exists.
+  const netLabels = { ...plan.labels, [LABEL_BASE_PORT]: String(planBase(plan)) };
+  await docker.createNetwork({ Name: plan.networkName, Driver: "bridge", Labels: netLabels, CheckDuplicate: true });
   for (const n of plan.nodes) {
     for (const v of n.volumes) await docker.createVolume({ Name: v.name, Labels: plan.labels, DriverOpts: volumeDriverOpts(v) });
   }
   // Nodes start in plan order; each waits for what it depends on to be healthy.
   for (const n of plan.nodes) {
     log(`starting ${n.name}`);
+    progress.step = { kind: "start", what: `starting node ${n.role} (${n.name})`, node: n };
     await startNode(docker, createOptions(n, plan, tags.get(n.role) as string, host), n);
     log(`${n.role} healthy`);
   }
   log("finishing the level's setup");
-  await runActions(docker, plan, plan.actions, opts.revealFaults ? log : () => undefined);
+  progress.step = { kind: "setup", what: "finishing the level's setup" };
+  await runActions(docker, plan, plan.actions, opts.revealFaults ? log : () => undefined, (a) => {
+    const node = nodeOf(plan, a.node);
+    progress.step = { kind: "setup", what: `finishing the level's setup on node ${node.role} (${node.name})`, node };
+  });
   return {
     stack: plan.stack,
     appUrl: plan.appUrl,
@@ -192,6 +218,122 @@ export async function up(level: LevelPlan, opts: UpOptions = {}): Promise<UpResu
     readySeconds: (Date.now() - started) / 1000,
     buildSeconds,
   };
+}
+
+/** Where `up` was when it failed. */
+export interface UpStep {
+  kind: "build" | "create" | "start" | "setup";
+  what: string;
+  node?: NodeSpec;
+}
+
+/** The engine's log of a container without the stream framing (8-byte headers when there is no TTY). */
+export function demuxLogs(buf: Buffer): string {
+  const parts: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length && buf[i] <= 2 && buf[i + 1] === 0 && buf[i + 2] === 0 && buf[i + 3] === 0) {
+    const size = buf.readUInt32BE(i + 4);
+    parts.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return (i === buf.length ? Buffer.concat(parts) : buf).toString("utf8");
+}
+
+/** The last lines of a node's container log; "" when it has none (or no container yet). */
+async function lastLogLines(docker: Docker, container: string, lines = 10): Promise<string> {
+  try {
+    const raw = (await docker.getContainer(container).logs({ stdout: true, stderr: true, tail: lines })) as unknown as Buffer;
+    return demuxLogs(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw))).trimEnd();
+  } catch {
+    return "";
+  }
+}
+
+const indent = (text: string): string =>
+  text
+    // Build output colours stderr with terminal escapes.
+    .replace(/\x1b\[[0-9;]*m/g, "")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .slice(-12)
+    .map((l) => `    ${l}`)
+    .join("\n");
+
+/**
+ * One paragraph for a failed `up` (what failed, on which node, its last log
+ * lines, what to do) after removing what this `up` created, or keeping it
+ * with --keep-on-failure. Only called once the stack had nothing of its own
+ * (a fresh stack, or --recreate removed it), so all it has now is ours.
+ */
+async function failedUp(docker: Docker, plan: LevelPlan, step: UpStep, err: unknown, opts: UpOptions, log: Log): Promise<DrillsError> {
+  // Our own errors (build output, health) are already worded; only raw engine errors are classified.
+  const problem = isDrillsError(err) ? ({ kind: "other", detail: err.message } as const) : dockerProblem(err);
+  const again = `\`drills up ${plan.level}${stackFlag(plan)}\``;
+  const message = isDrillsError(err) ? err.message : problem.detail;
+  // Build and health errors carry their own output tail; others get the node's container log.
+  const [headline, ...tailParts] = message.split(/\n--- last output ---\n|\nLast log lines:\n/);
+  let tail = tailParts.join("\n");
+  let cause = headline.trim().replace(/\.$/, "");
+  if (step.kind === "setup" && !opts.revealFaults) {
+    // A setup script's own words may give the level away: say where, not what.
+    const code = /exit (-?\d+)/.exec(message)?.[1];
+    cause = `a setup script exited with an error${code ? ` (exit ${code})` : ""}; instructors see it with --show-faults`;
+    tail = "";
+  }
+  if (!tail && step.node && step.kind !== "build") tail = await lastLogLines(docker, step.node.name);
+
+  let remedy: string;
+  switch (problem.kind) {
+    case "port": {
+      const claims = await engineClaims(docker).catch(() => ({ ports: new Map(), bases: new Map() }));
+      // Our own node's container claims the port it failed to get: the holder is someone else.
+      for (const [port, h] of claims.ports) if (h.stack === plan.stack) claims.ports.delete(port);
+      const holder = problem.port ? describeHolder(problem.port, claims) : "";
+      remedy =
+        `Port ${problem.port ?? "?"} on 127.0.0.1 was taken${holder ? ` by ${holder}` : ""} after drills checked it. ` +
+        `Stop what holds it, or pass --base-port with a free port, and run ${again} again.`;
+      break;
+    }
+    case "engine":
+      remedy = "The Docker engine stopped answering: start it again (e.g. `sudo systemctl start docker`), then run " +
+        `\`drills down ${plan.level}${stackFlag(plan)}\` and ${again}.`;
+      break;
+    case "gone":
+      remedy = `Something removed part of the stack while \`up\` ran (\`docker rm\`, or the engine restarting): run ${again} again.`;
+      break;
+    case "conflict":
+      remedy = "A container, network or volume of the same name exists outside this stack: remove it (`docker rm -f NAME`, " +
+        `\`docker network rm NAME\`) or pass another --stack, then run ${again} again.`;
+      break;
+    default:
+      remedy =
+        step.kind === "build"
+          ? `Fix what the build output says (images that did build are kept), then run ${again} again.`
+          : `Run ${again} again if the host was just busy; if it fails the same way, ${opts.keepOnFailure ? "" : "add --keep-on-failure and "}` +
+            `look at the node (${step.node ? `\`docker logs ${step.node.name}\`, ` : ""}\`docker exec -it ${step.node?.name ?? "CONTAINER"} bash\`).`;
+  }
+
+  let cleanup: string;
+  if (opts.keepOnFailure) {
+    cleanup = `Kept what this up created (--keep-on-failure): remove it with \`drills down ${plan.level}${stackFlag(plan)}\`.`;
+  } else {
+    try {
+      const r = await removeStack(docker, plan.stack, log);
+      const n = r.containers + r.networks + r.volumes;
+      cleanup = n === 0
+        ? `Nothing of stack ${plan.stack} had been created.`
+        : `Removed what this up had created (${r.containers} containers, ${r.networks} networks, ${r.volumes} volumes): nothing of stack ${plan.stack} is left.`;
+    } catch (e) {
+      cleanup = `Could not remove what it created (${dockerProblem(e).detail}): run \`drills down ${plan.level}${stackFlag(plan)}\` once Docker answers.`;
+    }
+  }
+
+  const logs = tail ? `\nLast lines of ${step.kind === "build" ? "the build output" : `${step.node?.name ?? "its"} log`}:\n${indent(tail)}\n` : " ";
+  const out = new DrillsError(
+    `\`drills up ${plan.level}\` (stack ${plan.stack}) failed while ${step.what}: ${cause}.${logs}${cleanup} ${remedy}`,
+  );
+  // DRILLS_DEBUG=1 prints the original error's stack.
+  return Object.assign(out, { cause: err });
 }
 
 /** Create and start a node's container, then wait until it is healthy (both renderers). */
@@ -203,9 +345,10 @@ export async function startNode(docker: Docker, options: Docker.ContainerCreateO
 }
 
 /** Run scripts on nodes in order (fault actions at up, reference solutions at solve). */
-export async function runActions(docker: Docker, plan: LevelPlan, actions: ActionSpec[], log: Log): Promise<void> {
+export async function runActions(docker: Docker, plan: LevelPlan, actions: ActionSpec[], log: Log, onAction?: (a: ActionSpec) => void): Promise<void> {
   for (const a of actions) {
     const node = nodeOf(plan, a.node);
+    onAction?.(a);
     log(`${a.id}: ${a.description}`);
     const r = await exec(docker, node.name, ["bash", "-s"], a.script);
     if (r.code !== 0) {

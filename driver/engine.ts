@@ -90,3 +90,65 @@ export async function exec(
     stderr: Buffer.concat(err).toString("utf8"),
   };
 }
+
+/** What went wrong talking to the engine, in a user's terms; "other" for anything drills does not recognise. */
+export type DockerProblem =
+  | { kind: "engine"; detail: string }
+  | { kind: "gone"; detail: string }
+  | { kind: "conflict"; detail: string }
+  | { kind: "port"; port?: number; detail: string }
+  | { kind: "other"; detail: string };
+
+/** The engine's own message of a dockerode error, without the "(HTTP code N)" wrapping. */
+function engineMessage(e: { message?: string; json?: unknown }): string {
+  const j = e.json as { message?: string } | undefined;
+  return (j?.message ?? e.message ?? String(e)).replace(/^\(HTTP code \d+\)\s*[^-]*-\s*/, "").trim();
+}
+
+/** Classify an error from dockerode: the socket gone, a container removed meanwhile, a name conflict, a port taken. */
+export function dockerProblem(err: unknown): DockerProblem {
+  const e = (err ?? {}) as { code?: string; statusCode?: number; message?: string; json?: unknown; address?: string };
+  const msg = engineMessage(e);
+  if (e.code && ["ECONNREFUSED", "ENOENT", "EACCES", "ECONNRESET", "EPIPE", "ETIMEDOUT"].includes(e.code) && !e.statusCode) {
+    return { kind: "engine", detail: `${e.code} on ${e.address ?? process.env.DOCKER_HOST ?? "/var/run/docker.sock"}` };
+  }
+  const port = /(?:Bind for [\d.]+:(\d+) failed: port is already allocated|listen tcp[46]? [\d.[\]:]*:(\d+): bind: address already in use)/.exec(msg);
+  if (port || /port is already allocated|address already in use/.test(msg)) {
+    return { kind: "port", port: port ? Number(port[1] ?? port[2]) : undefined, detail: msg };
+  }
+  if (e.statusCode === 404) return { kind: "gone", detail: msg };
+  if (e.statusCode === 409) return { kind: "conflict", detail: msg };
+  return { kind: "other", detail: msg };
+}
+
+/**
+ * A known engine error as a DrillsError paragraph (what happened, what to
+ * do); undefined for anything else, which the CLI reports as unexpected.
+ */
+export function explainDockerError(err: unknown): DrillsError | undefined {
+  const p = dockerProblem(err);
+  switch (p.kind) {
+    case "engine":
+      return new DrillsError(
+        `The Docker engine stopped answering (${p.detail}). Start Docker again (e.g. \`sudo systemctl start docker\`), ` +
+          "then run `drills status` to see what is left and `drills down <level>` to remove it.",
+      );
+    case "gone":
+      return new DrillsError(
+        `Docker says: ${p.detail}. Something removed it while this command ran (another \`drills down\`, or \`docker rm\`). ` +
+          "Run `drills status` to see what is left, then run the command again.",
+      );
+    case "conflict":
+      return new DrillsError(
+        `Docker refused: ${p.detail}. A container, network or volume of that name already exists (made outside drills, or by ` +
+          "an earlier run): remove it (`docker rm -f NAME`, `docker network rm NAME`) or use another --stack, then run the command again.",
+      );
+    case "port":
+      return new DrillsError(
+        `Docker could not publish ${p.port ? `port ${p.port}` : "a port"} on 127.0.0.1: it is already in use (${p.detail}). ` +
+          "Stop what holds it, or pass --base-port with a free port, then run the command again.",
+      );
+    default:
+      return undefined;
+  }
+}

@@ -1,8 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createOptions, HostView } from "../../driver/deployer";
+import { connect } from "../../driver/engine";
+import { requirePortsFree } from "../../driver/ports";
 import { lxcfsAvailable } from "../../driver/lxcfs";
 import { stageImage } from "../../images/context";
 import { volumeDriverOpts } from "../../plan/app";
+import { isDrillsError } from "../../plan/errors";
 import { deployedBy, nodeOf } from "../../plan/names";
 import { LevelPlan, Role } from "../../plan/types";
 import { Action, Container, Image, Network, Volume } from "./resources";
@@ -34,13 +37,16 @@ export class DockerTarget extends pulumi.ComponentResource {
     // Truthful node tools where the host serves lxcfs (scripts/ensure-lxcfs.sh).
     const host: HostView = { lxcfs: lxcfsAvailable() };
 
-    this.network = new Network(`${name}-net`, { name: plan.networkName, labels: plan.labels, stack: plan.stack }, { parent: this });
+    // The CLI's port check, at preview too: a taken port fails before anything is created.
+    const portsFree = pulumi.output(checkPorts(plan));
+    this.network = new Network(`${name}-net`, { name: portsFree.apply(() => plan.networkName), labels: plan.labels, stack: plan.stack }, { parent: this });
 
     for (const n of plan.nodes) {
       const staged = stageImage(n.image);
       const image = new Image(`${name}-${n.role}-image`, { staged }, { parent: this });
       const volumes = n.volumes.map(
-        // After the network: its creation refuses a stack that `drills up` started, before anything else exists.
+        // After the network, which waits for the port check and refuses a stack `drills up` started:
+        // a refused or taken stack leaves nothing behind (images are shared, kept anyway).
         (v) => new Volume(`${name}-${n.role}-${v.target.split("/").pop()}`, { name: v.name, labels: plan.labels, driverOpts: volumeDriverOpts(v) }, { parent: this, dependsOn: [this.network] }),
       );
       const deps = n.dependsOn.map((r) => {
@@ -73,5 +79,21 @@ export class DockerTarget extends pulumi.ComponentResource {
 
     this.ready = pulumi.all([...all.map((c) => c.id), ...actions.map((c) => c.id)]);
     this.registerOutputs({ network: this.network.id, ready: this.ready });
+  }
+}
+
+/** Every port the plan publishes is free or the stack's own (an update); a RunError naming the holder otherwise. */
+async function checkPorts(plan: LevelPlan): Promise<boolean> {
+  // Unit tests with Pulumi mocks register no real resource: leave the host alone.
+  if (pulumi.runtime.getMonitor()?.constructor?.name === "MockMonitor") return true;
+  // No engine: the network's create says so in its own words.
+  const docker = await connect().catch(() => undefined);
+  if (!docker) return false;
+  try {
+    await requirePortsFree(docker, plan, "pulumi", true);
+    return true;
+  } catch (e) {
+    if (isDrillsError(e)) throw new pulumi.RunError(e.message);
+    throw e;
   }
 }

@@ -62,7 +62,8 @@ describe("drills CLI", () => {
     const r = await cli("check", "missing-index", "--stack", "never-started");
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Level missing-index is not running on this engine .*drills up missing-index --stack never-started|Cannot reach the Docker engine/);
-  });
+    // It asks the engine (and takes the stack's lock): seconds on a busy machine.
+  }, 30_000);
 
   it.each([
     [["up", "nope"], /Unknown level "nope"\. Valid levels: baseline/],
