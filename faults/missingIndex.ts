@@ -198,7 +198,8 @@ function jobLogScript(engine: Engine, index: string): string {
     "{",
     `  echo "$(at 0) db-nightly-maintenance: start (rebuild: ${index})"`,
     `  echo "$(at 1)   rebuild ${index}: ${def}"`,
-    `  echo "$(at 62) ${lockError}"`,
+    // psql's own error line, as the job appends it: no timestamp.
+    `  echo "${lockError}"`,
     `  echo "$(at 62)   rebuild of ${index} failed; continuing"`,
     `  echo "$(at 62)   ${vacuum}"`,
     `  echo "$(at 588) db-nightly-maintenance: done, 1 error(s)"`,

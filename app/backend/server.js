@@ -108,7 +108,7 @@ async function main() {
 
   // Requests still running after config.hangLogMs leave a line in the log while they hang.
   const requests = new InFlight(config.hangLogMs, (e, ms) =>
-    log.warn(`request still running after ${Math.round(ms / 1000)}s: ${e.method} ${e.url} (request ${e.id})`));
+    log.warn(`request still running after ${Math.floor(ms / 1000)}s: ${e.method} ${e.url} (request ${e.id})`));
 
   const db = dbLib.create(config.engine, config.db);
   await waitForDb(db);
