@@ -9,8 +9,8 @@ export interface CheckContext {
   http(url: string, init?: HttpInit): Promise<HttpResult>;
   /** A query on the level's datastore as the app's user. */
   sql(query: string, params?: unknown[]): Promise<Array<Record<string, unknown>>>;
-  /** Open the front end in a real headless browser and report each section. */
-  browser(): Promise<BrowserResult>;
+  /** Open the front end (default: the plan's app URL) in a real headless browser and report each section. */
+  browser(url?: string): Promise<BrowserResult>;
 }
 
 export interface ExecResult {

@@ -24,6 +24,7 @@ export function healthyPaths(): string[] {
     "api/users",
     `api/invoices?page=${pick(5)}&pageSize=20`,
     `api/invoices?page=1&pageSize=20&sort=amount_cents&order=${Math.random() < 0.5 ? "asc" : "desc"}`,
+    `api/invoices?page=${pick(5)}&pageSize=20&sort=${Math.random() < 0.5 ? "number" : "issued_at"}&order=asc`,
     `api/invoices?customer=${customer()}&page=1&pageSize=20`,
     "api/uploads",
   ];

@@ -11,6 +11,7 @@ const log = require('./lib/log');
 const dbLib = require('./lib/db');
 const { migrate } = require('./lib/migrate');
 const { HttpError, sendJson } = require('./lib/http');
+const { InFlight } = require('./lib/inflight');
 const { health, describe } = require('./routes/health');
 const users = require('./routes/users');
 const invoices = require('./routes/invoices');
@@ -25,20 +26,27 @@ const ROUTES = {
 
 const DB_WAIT_MS = 30000;
 
-function corsHeaders() {
-  if (!config.corsOrigin) return {};
-  return { 'Access-Control-Allow-Origin': config.corsOrigin, Vary: 'Origin' };
+// CORS_ORIGIN: the origins allowed to call the API from a browser, comma
+// separated. A request from a listed origin gets it back; any other gets the
+// first one (so `curl -i` shows what is configured), which a browser refuses.
+const corsOrigins = config.corsOrigin.split(',').map((o) => o.trim()).filter(Boolean);
+
+function corsHeaders(req) {
+  if (!corsOrigins.length) return {};
+  const origin = req.headers.origin;
+  const allowed = corsOrigins.includes(origin) ? origin : corsOrigins[0];
+  return { 'Access-Control-Allow-Origin': allowed, Vary: 'Origin' };
 }
 
 async function handle(req, res, db) {
   const url = new URL(req.url, 'http://localhost');
   const pathname = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
   const route = ROUTES[pathname];
-  const cors = corsHeaders();
+  const cors = corsHeaders(req);
 
   if (req.method === 'OPTIONS' && route) {
     const allow = [...Object.keys(route), 'OPTIONS'].join(', ');
-    res.writeHead(204, config.corsOrigin ? {
+    res.writeHead(204, corsOrigins.length ? {
       ...cors,
       'Access-Control-Allow-Methods': allow,
       'Access-Control-Allow-Headers': 'Content-Type',
@@ -98,14 +106,29 @@ async function main() {
     log.error(`cannot create upload directory ${config.uploadDir}`, err);
   }
 
+  // Requests still running after config.hangLogMs leave a line in the log while they hang.
+  const requests = new InFlight(config.hangLogMs, (e, ms) =>
+    log.warn(`request still running after ${Math.floor(ms / 1000)}s: ${e.method} ${e.url} (request ${e.id})`));
+
   const db = dbLib.create(config.engine, config.db);
   await waitForDb(db);
   await migrate(db, config.migrationsDir);
 
   const server = http.createServer((req, res) => {
     const started = process.hrtime.bigint();
+    const entry = requests.start(req, res);
     res.on('finish', () => {
-      log.access(req.method, req.url, res.statusCode, Math.round(Number(process.hrtime.bigint() - started) / 1e6));
+      const ms = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
+      requests.end(entry);
+      log.access(req.method, req.url, res.statusCode, ms, entry.id);
+      if (res.statusCode >= 500) log.error(`failed request ${req.method} ${req.url}: ${res.statusCode} after ${ms}ms (request ${entry.id})`);
+      else if (ms >= config.slowRequestMs) log.warn(`slow request ${req.method} ${req.url}: ${res.statusCode} after ${ms}ms (request ${entry.id})`);
+    });
+    res.on('close', () => {
+      if (res.writableFinished) return;
+      const ms = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
+      requests.end(entry);
+      log.warn(`client closed the connection: ${req.method} ${req.url} unanswered after ${ms}ms (request ${entry.id})`);
     });
     handle(req, res, db).catch((err) => {
       log.error('request handler crashed', err);
@@ -119,6 +142,7 @@ async function main() {
   const stop = (signal) => {
     log.info(`${signal} received, shutting down`);
     server.close();
+    requests.stop();
     db.end().catch(() => {});
     setTimeout(() => process.exit(0), 2000).unref();
   };

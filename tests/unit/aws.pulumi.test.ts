@@ -180,7 +180,7 @@ describe("aws specifics", () => {
     const proxy = ofType(res, "aws:ec2/instance:Instance").find((i) => i.name.endsWith("-proxy"))!;
     expect(String(proxy.inputs.userData)).toContain("API_BASE='http://198.51.100.11:3000'");
     const backend = ofType(res, "aws:ec2/instance:Instance").find((i) => i.name.endsWith("-backend"))!;
-    expect(String(backend.inputs.userData)).toContain("CORS_ORIGIN='http://localhost:80'");
+    expect(String(backend.inputs.userData)).toContain("CORS_ORIGIN='https://app.staging.drills.internal'");
     expect(await value(level.apiUrl)).toBe("http://198.51.100.11:3000/");
   });
 

@@ -6,7 +6,7 @@ const created: Created[] = recordResources("unit");
 const optsByName = new Map<string, pulumi.ResourceOptions>();
 
 import { Level } from "../../components/level";
-import { badCors } from "../../faults/badCors";
+import { badCors, STALE_ORIGIN } from "../../faults/badCors";
 import { diskFull } from "../../faults/diskFull";
 import { lockedMigration } from "../../faults/lockedMigration";
 import { missingIndex } from "../../faults/missingIndex";
@@ -79,7 +79,7 @@ describe("fault patches and actions", () => {
     const res = await render(getLevel("bad-cors"), "u2-bad-cors");
     const base = derivePort("u2-bad-cors");
     expect(container(res, "proxy").Env).toContain(`API_BASE=http://127.0.0.1:${base + 1}`);
-    expect(container(res, "backend").Env).toContain(`CORS_ORIGIN=http://localhost:${base}`);
+    expect(container(res, "backend").Env).toContain(`CORS_ORIGIN=${STALE_ORIGIN}`);
     const plan = dockerPlan(levelPlan(getLevel("bad-cors"), parseOptions({ level: "bad-cors", stack: "u2-bad-cors" }, ["bad-cors"])));
     expect(plan.apiUrl).toBe(`http://127.0.0.1:${base + 1}/`);
   });
@@ -95,7 +95,7 @@ describe("fault patches and actions", () => {
 
   it("the composed level carries both faults' patches and actions", async () => {
     const res = await render(getLevel("cors-and-full-disk"), "u2-combo");
-    expect(container(res, "backend").Env).toEqual(expect.arrayContaining([expect.stringMatching(/^CORS_ORIGIN=http:\/\/localhost:/)]));
+    expect(container(res, "backend").Env).toEqual(expect.arrayContaining([`CORS_ORIGIN=${STALE_ORIGIN}`]));
     expect(ofType(res, T.volume)[0].inputs.driverOpts).toBeDefined();
   });
 });
@@ -109,7 +109,7 @@ describe("composition", () => {
     const level = levelWith([badCors(), openCors]);
     expect(() => levelPlan(level, opts("composed"))).toThrow(DrillsError);
     expect(() => levelPlan(level, opts("composed"))).toThrow(
-      /Faults "bad-cors" and "open-cors" in level composed both change nodes\.backend\.env\.CORS_ORIGIN \(to "http:\/\/localhost:\{\{port:proxy\}\}" and to "\*"\)/,
+      /Faults "bad-cors" and "open-cors" in level composed both change nodes\.backend\.env\.CORS_ORIGIN \(to "https:\/\/app\.staging\.drills\.internal" and to "\*"\)/,
     );
     const before = created.length;
     expect(() => new Level("c-conflict", { level, options: opts("composed") })).toThrow(/both change/);

@@ -28,6 +28,9 @@ function load() {
     uploadDir: process.env.UPLOAD_DIR || '/var/lib/drills/uploads',
     logFile: process.env.LOG_FILE || '/var/log/drills/backend.log',
     corsOrigin: process.env.CORS_ORIGIN || '',
+    // Requests slower than this are logged as slow; still running after hangLogMs, as hanging.
+    slowRequestMs: int('SLOW_REQUEST_MS', 500),
+    hangLogMs: int('HANG_LOG_MS', 5000),
     migrationsDir: process.env.MIGRATIONS_DIR || `/opt/drills/migrations/${engine}`,
   };
 }

@@ -42,7 +42,8 @@ module.exports = {
   open,
   reopen: () => file && open(file),
   info: (msg) => write(`${stamp()} INFO ${msg}`),
+  warn: (msg) => write(`${stamp()} WARN ${msg}`),
   error: (msg, err) => write(`${stamp()} ERROR ${msg}${err ? `: ${err.stack || err.message || err}` : ''}`),
-  // ISO time, method, path, status, duration
-  access: (method, url, status, ms) => write(`${stamp()} ${method} ${url} ${status} ${ms}ms`),
+  // ISO time, method, path, status, duration, request id (nginx's $request_id)
+  access: (method, url, status, ms, id) => write(`${stamp()} ${method} ${url} ${status} ${ms}ms rid=${id || '-'}`),
 };
