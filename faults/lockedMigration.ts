@@ -27,9 +27,9 @@ const BACKEND_LOG = "/var/log/drills/backend.log";
  */
 const MIGRATIONS: Record<"users" | "invoices", { version: string; sql: string; path: string }> = {
   users: {
-    version: "002_users_last_seen_at",
+    version: "003_users_last_seen_at",
     path: "api/users",
-    sql: `-- 002_users_last_seen_at: when each user was last active, for the dormant
+    sql: `-- 003_users_last_seen_at: when each user was last active, for the dormant
 -- accounts report (accounts idle for a year get a reminder email).
 -- Backfill: the user's latest invoice. Batches of 500 with a pause between
 -- them, so the app keeps its share of the database while it runs.
@@ -54,9 +54,9 @@ CREATE INDEX users_last_seen_at_idx ON users (last_seen_at);
 `,
   },
   invoices: {
-    version: "002_invoices_customer_id",
+    version: "003_invoices_customer_id",
     path: "api/invoices?pageSize=5",
-    sql: `-- 002_invoices_customer_id: link each invoice to its customer's user
+    sql: `-- 003_invoices_customer_id: link each invoice to its customer's user
 -- account, for the "my invoices" page.
 -- Backfill: match by name. Batches of 1000 with a pause between them, so the
 -- app keeps its share of the database while it runs.
@@ -242,7 +242,7 @@ export function lockedMigration(params: LockedMigrationParams = {}): Fault {
         `backend: the runner process \`${RUNNER_CMD}\` (user app, parent PID 1), started at the deploy`,
         `backend: ${BACKEND_LOG}: restarted by the deploy, "${m.version}" pending while another migration run is in progress`,
         `datastore: the runner's session in pg_stat_activity (application_name ${RUNNER_SESSION}, client address = the backend), active since the deploy, holding ${table}`,
-        `datastore: schema_migrations lists 001_init only (${m.version} is not committed)`,
+        `datastore: schema_migrations lists the shipped migrations only (${m.version} is not committed)`,
         "no shell pipeline, psql or sleep left on any node",
       ],
       verify: async (ctx) => {
@@ -281,7 +281,7 @@ export function lockedMigration(params: LockedMigrationParams = {}): Fault {
         }
 
         const versions = (await ctx.sql("SELECT version FROM schema_migrations ORDER BY version")).map((r) => String(r.version));
-        if (versions.join(",") !== "001_init") missing.push(`schema_migrations = [001_init] (found [${versions.join(", ")}])`);
+        if (versions.includes(m.version) || !versions.includes("001_init")) missing.push(`schema_migrations without ${m.version} (found [${versions.join(", ")}])`);
 
         for (const role of ["backend", "datastore"] as const) {
           const strays = await ctx.exec(role, "pgrep -a -x 'psql|sleep' || true");

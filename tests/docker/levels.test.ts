@@ -86,8 +86,9 @@ describe.each(levels().filter((l) => l.faults.length > 0 && !l.id.startsWith("zz
       const fixed = Math.max(1, verdict.figures.searchMs as number);
       figures.speedup = Number((broken / fixed).toFixed(1));
       report(`[missing-index] search through the proxy: broken ${broken} ms, fixed ${fixed} ms, ${figures.speedup}x`);
-      expect(broken).toBeGreaterThanOrEqual(1000);
-      expect(broken / fixed).toBeGreaterThanOrEqual(50);
+      // Broken: seconds (users call it broken, not sluggish); at least 100x the fixed search.
+      expect(broken).toBeGreaterThanOrEqual(2000);
+      expect(broken / fixed).toBeGreaterThanOrEqual(100);
     }
   });
 

@@ -83,7 +83,7 @@ describe("locked-migration: the deploy's story and the brief", () => {
   it("ships a real migration file and runs the node's deploy hook, no shell pipeline holding the table", () => {
     const [deploy, underWay] = fault.actions!(plan);
     expect(deploy.node).toBe("backend");
-    expect(deploy.script).toContain("install -m 0644 /dev/stdin /opt/drills/migrations/postgres/002_users_last_seen_at.sql");
+    expect(deploy.script).toContain("install -m 0644 /dev/stdin /opt/drills/migrations/postgres/003_users_last_seen_at.sql");
     expect(deploy.script).toMatch(/^ALTER TABLE users ADD COLUMN last_seen_at timestamp;$/m);
     expect(deploy.script).toMatch(/^drills-deploy "/m);
     expect(deploy.script).not.toMatch(/\bsleep\b|\bpsql\b|setsid/);
@@ -91,7 +91,7 @@ describe("locked-migration: the deploy's story and the brief", () => {
     expect(fault.symptomPaths).toEqual(["api/users"]);
     expect(fault.story!.artifacts.length).toBeGreaterThanOrEqual(6);
     // The fault's own words never appear in the file a trainee reads.
-    const file = deploy.script.slice(deploy.script.indexOf("-- 002_"), deploy.script.indexOf("DRILLS_MIGRATION\ndrills-deploy"));
+    const file = deploy.script.slice(deploy.script.indexOf("-- 003_"), deploy.script.indexOf("DRILLS_MIGRATION\ndrills-deploy"));
     expect(["lock", "transaction", "fault", "drill", "stuck", "hang"].filter((w) => file.toLowerCase().includes(w))).toEqual([]);
   });
 
