@@ -2,7 +2,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { createOptions, HostView } from "../../driver/deployer";
 import { lxcfsAvailable } from "../../driver/lxcfs";
 import { stageImage } from "../../images/context";
-import { volumeDriverOpts } from "../../plan/app";
 import { deployedBy, nodeOf } from "../../plan/names";
 import { LevelPlan, Role } from "../../plan/types";
 import { Action, Container, Image, Network, Volume } from "./resources";
@@ -40,7 +39,7 @@ export class DockerTarget extends pulumi.ComponentResource {
       const staged = stageImage(n.image);
       const image = new Image(`${name}-${n.role}-image`, { staged }, { parent: this });
       const volumes = n.volumes.map(
-        (v) => new Volume(`${name}-${n.role}-${v.target.split("/").pop()}`, { name: v.name, labels: plan.labels, driverOpts: volumeDriverOpts(v) }, { parent: this }),
+        (v) => new Volume(`${name}-${n.role}-${v.target.split("/").pop()}`, { name: v.name, labels: plan.labels, volume: v }, { parent: this }),
       );
       const deps = n.dependsOn.map((r) => {
         const d = this.containers[r];
