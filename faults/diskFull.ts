@@ -241,6 +241,8 @@ export function diskFull(params: DiskFullParams = {}): Fault {
           "set -euo pipefail",
           ...LAST_NIGHT,
           `cd ${UPLOAD_DIR}`,
+          "# A replaced node gets the volume as its predecessor left it: the story starts again from the same state.",
+          `rm -rf ${JOB.outDir}`,
           "# What users uploaded in the weeks before.",
           "put() {",
           "  { printf '%%PDF-1.4\\n'; head -c $(( $2 - 9 )) /dev/zero | openssl enc -aes-128-ctr -nosalt -K \"$3\" -iv 00000000000000000000000000000000; } >\"$1\"",
