@@ -1,11 +1,12 @@
 import Docker from "dockerode";
 import { stageImage } from "../images/context";
-import { volumeDriverOpts } from "../plan/app";
+import { volumeDriverOpts, volumeFilesystem } from "../plan/app";
 import { DrillsError, isDrillsError } from "../plan/errors";
 import { Deployer, deployedBy, LABEL_DEPLOYER, LABEL_LEVEL, LABEL_MANAGED, LABEL_ROLE, LABEL_STACK, nodeOf, stackFlag } from "../plan/names";
 import { readinessSeconds } from "../plan/recipe";
-import { ActionSpec, LevelPlan, NodeSpec } from "../plan/types";
+import { ActionSpec, LevelPlan, NodeSpec, VolumeFilesystem, VolumeSpec } from "../plan/types";
 import { connect, dockerProblem, exec } from "./engine";
+import { attachExt4Image, detachExt4Image, ext4VolumesSupported } from "./ext4Volume";
 import { buildImage, ensureBaseImage, Log } from "./images";
 import { ensureLxcfs, lxcfsDockerMounts, nprocEnv } from "./lxcfs";
 import { describeHolder, engineClaims, LABEL_BASE_PORT, planBase, requirePortsFree } from "./ports";
@@ -196,7 +197,7 @@ async function deploy(docker: Docker, plan: LevelPlan, opts: UpOptions, log: Log
   const netLabels = { ...plan.labels, [LABEL_BASE_PORT]: String(planBase(plan)) };
   await docker.createNetwork({ Name: plan.networkName, Driver: "bridge", Labels: netLabels, CheckDuplicate: true });
   for (const n of plan.nodes) {
-    for (const v of n.volumes) await docker.createVolume({ Name: v.name, Labels: plan.labels, DriverOpts: volumeDriverOpts(v) });
+    for (const v of n.volumes) await createVolume(docker, v, plan.labels);
   }
   // Nodes start in plan order; each waits for what it depends on to be healthy.
   for (const n of plan.nodes) {
@@ -336,6 +337,51 @@ async function failedUp(docker: Docker, plan: LevelPlan, step: UpStep, err: unkn
   return Object.assign(out, { cause: err });
 }
 
+/** A volume as created on this host. */
+export interface CreatedVolume {
+  name: string;
+  /** ext4 or tmpfs for a capped volume (ext4 falls back to tmpfs), undefined for a plain one. */
+  filesystem?: VolumeFilesystem;
+  driverOpts?: Record<string, string>;
+}
+
+/**
+ * Create a plan volume (both renderers). A capped ext4 one first gets its
+ * sparse image and loop device on the host (driver/ext4Volume.ts); where the
+ * host cannot make those it is a tmpfs of the same size.
+ */
+export async function createVolume(docker: Docker, v: VolumeSpec, labels: Record<string, string>): Promise<CreatedVolume> {
+  const filesystem = volumeFilesystem(v, v.filesystem === "ext4" && ext4VolumesSupported());
+  if (filesystem !== "ext4") {
+    const driverOpts = volumeDriverOpts(v);
+    await docker.createVolume({ Name: v.name, Labels: labels, DriverOpts: driverOpts });
+    return { name: v.name, filesystem, driverOpts };
+  }
+  const img = attachExt4Image(v.name, v.sizeMiB as number);
+  try {
+    await docker.createVolume({ Name: v.name, Labels: labels, DriverOpts: img.driverOpts });
+  } catch (e) {
+    detachExt4Image(v.name);
+    throw e;
+  }
+  return { name: v.name, filesystem, driverOpts: img.driverOpts };
+}
+
+/**
+ * Remove a volume (its containers removed first), and for an ext4 one its
+ * loop device and image file too: `docker volume rm` alone leaves both.
+ * Idempotent.
+ */
+export async function removeVolume(docker: Docker, name: string): Promise<void> {
+  await docker
+    .getVolume(name)
+    .remove({ force: true })
+    .catch((e: { statusCode?: number }) => {
+      if (e.statusCode !== 404) throw e;
+    });
+  detachExt4Image(name);
+}
+
 /** Create and start a node's container, then wait until it is healthy (both renderers). */
 export async function startNode(docker: Docker, options: Docker.ContainerCreateOptions, n: NodeRef): Promise<string> {
   const c = await docker.createContainer(options);
@@ -388,7 +434,7 @@ async function removeStack(docker: Docker, stack: string, log: Log): Promise<Dow
   }
   for (const v of r.volumes) {
     log(`removing volume ${v.Name}`);
-    await docker.getVolume(v.Name).remove({ force: true });
+    await removeVolume(docker, v.Name);
   }
   return { containers: r.containers.length, networks: r.networks.length, volumes: r.volumes.length };
 }

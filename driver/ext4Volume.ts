@@ -75,8 +75,12 @@ export function loopDevicesFor(image: string): string[] {
   return out.split("\n").map((l) => l.trim()).filter(Boolean);
 }
 
-/** True when this host can make ext4 volumes: root, losetup, mkfs.ext4, debugfs. */
+/**
+ * True when this host can make ext4 volumes: root, losetup, mkfs.ext4,
+ * debugfs. DRILLS_EXT4_VOLUMES=0 turns them off (capped volumes are then tmpfs).
+ */
 export function ext4VolumesSupported(): boolean {
+  if (process.env.DRILLS_EXT4_VOLUMES === "0") return false;
   if (typeof process.getuid !== "function" || process.getuid() !== 0) return false;
   try {
     run("losetup", ["--version"]);

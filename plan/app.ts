@@ -3,7 +3,7 @@ import { originToken } from "./endpoints";
 import { LABEL_LEVEL, LABEL_MANAGED, LABEL_STACK, resourcePrefix } from "./names";
 import { LevelOptions, PORTS_PER_STACK } from "./options";
 import { roleHealthcheck, roleImage } from "./recipe";
-import { Engine, LevelPlan, NodeSpec, Role, SeedSize, VolumeSpec } from "./types";
+import { Engine, LevelPlan, NodeSpec, Role, SeedSize, VolumeFilesystem, VolumeSpec } from "./types";
 
 /** Ports inside the nodes. */
 export const INTERNAL_PORTS = { proxy: 80, backend: 3000, postgres: 5432, mysql: 3306 } as const;
@@ -108,8 +108,19 @@ export function basePlan(app: AppSpec, options: LevelOptions): LevelPlan {
 }
 
 /**
- * Docker volume driver options: a capped volume is a size-limited tmpfs, so
- * whatever fills it is bounded by the cap and lives inside the node's memory limit.
+ * The filesystem a capped volume really gets on a host: ext4 where the host
+ * can make ext4 volumes, tmpfs otherwise; undefined for a plain volume.
+ */
+export function volumeFilesystem(v: VolumeSpec, ext4Supported: boolean): VolumeFilesystem | undefined {
+  if (!v.sizeMiB) return undefined;
+  return v.filesystem === "ext4" && ext4Supported ? "ext4" : "tmpfs";
+}
+
+/**
+ * Docker local-driver options of a volume made without ext4: a capped one is
+ * a size-limited tmpfs (bounded by the cap, inside the node's memory limit).
+ * An ext4 volume's options name the loop device the host attached for it,
+ * known only then (driver/ext4Volume.ts ext4DriverOpts).
  */
 export function volumeDriverOpts(v: VolumeSpec): Record<string, string> | undefined {
   return v.sizeMiB ? { type: "tmpfs", device: "tmpfs", o: `size=${v.sizeMiB}m,mode=1777` } : undefined;

@@ -45,15 +45,26 @@ export interface PortSpec {
   host: number;
 }
 
+/**
+ * How a capped volume is made: "ext4", a real filesystem of its own (a sparse
+ * image on the host's disk, loop-mounted: driver/ext4Volume.ts), or "tmpfs",
+ * in memory, counted against the node's memory limit. ext4 falls back to
+ * tmpfs where the host cannot make ext4 volumes (not root, no losetup).
+ */
+export type VolumeFilesystem = "ext4" | "tmpfs";
+
 /** A named volume owned by the level (labelled, removed on down). */
 export interface VolumeSpec {
   name: string;
   target: string;
   /**
-   * Cap in MiB: the volume is a size-limited tmpfs owned by the level, so a
-   * fault that fills it can never fill the host's disk. Unset: a plain volume.
+   * Cap in MiB: the volume is a filesystem of exactly this size owned by the
+   * level, so a fault that fills it can never fill the host's disk. Unset: a
+   * plain volume.
    */
   sizeMiB?: number;
+  /** Filesystem of a capped volume (default tmpfs). */
+  filesystem?: VolumeFilesystem;
 }
 
 export interface HealthcheckSpec {

@@ -126,13 +126,13 @@ export class AwsTarget extends pulumi.ComponentResource {
                 return [k, r];
               }),
             );
-            const targets = n.volumes.filter((v) => v.sizeMiB !== undefined).map((v) => v.target);
+            const sized = n.volumes.filter((v) => v.sizeMiB !== undefined);
             return renderUserData({
               role: n.role,
               env,
               buildArgs: n.image.buildArgs,
               hosts: Object.fromEntries(before.map((b, i) => [b.role, privateIps[i]])),
-              volumes: ids.map((volumeId, i) => ({ volumeId, target: targets[i] })),
+              volumes: ids.map((volumeId, i) => ({ volumeId, target: sized[i].target, sizeMiB: sized[i].sizeMiB })),
               ttlHours: o.ttlHours,
               source: { kind: "s3", bucket: bucketName, key: sources.keys[n.role] as string, region: regionName },
             });

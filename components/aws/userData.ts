@@ -33,8 +33,8 @@ export interface UserDataArgs {
   buildArgs: Record<string, string>;
   /** Other nodes' names -> private IPs, written to /etc/hosts. */
   hosts: Record<string, string>;
-  /** Small dedicated EBS volumes: volume id -> mount point. */
-  volumes: Array<{ volumeId: string; target: string }>;
+  /** Small dedicated EBS volumes: volume id -> mount point, and the cap of the filesystem made on it. */
+  volumes: Array<{ volumeId: string; target: string; sizeMiB?: number }>;
   /** Stop (and so terminate) the instance this long after first boot. */
   ttlHours: number;
   source: SourceLocation;
@@ -84,14 +84,15 @@ export function fetchSource(s: SourceLocation): string {
   ].join("\n");
 }
 
-function mountVolume(v: { volumeId: string; target: string }): string {
+function mountVolume(v: { volumeId: string; target: string; sizeMiB?: number }): string {
   const serial = v.volumeId.replace("-", "");
   return [
     `# ${v.target}: its own small EBS volume, so a fault that fills it never fills the root disk.`,
     `dev=/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${serial}`,
     `for _ in $(seq 1 300); do [ -e "$dev" ] && break; sleep 1; done`,
     `[ -e "$dev" ] || { echo "volume ${v.volumeId} never attached" >&2; exit 1; }`,
-    `blkid "$dev" >/dev/null 2>&1 || mkfs.ext4 -q -m 0 "$dev"`,
+    // The filesystem has the plan's cap (as the Docker target's ext4 volume), however big the EBS volume.
+    `blkid "$dev" >/dev/null 2>&1 || mkfs.ext4 -q -m 0 "$dev"${v.sizeMiB ? ` ${v.sizeMiB}M` : ""}`,
     `mkdir -p ${q(v.target)}`,
     `grep -q ${q(v.target)} /etc/fstab || echo "$dev ${v.target} ext4 defaults,nofail 0 2" >>/etc/fstab`,
     `mountpoint -q ${q(v.target)} || mount ${q(v.target)}`,

@@ -67,33 +67,38 @@ export class Network extends pulumi.dynamic.Resource {
 export interface VolumeInputs {
   name: string;
   labels: Record<string, string>;
-  driverOpts?: Record<string, string>;
+  /** The plan's volume (name, cap, filesystem); the host decides ext4 or its tmpfs fallback at create. */
+  volume: import("../../plan/types").VolumeSpec;
 }
 
-const volumeProvider: pulumi.dynamic.ResourceProvider = {
+/** Exported for the real-engine teardown test (tests/docker/ext4Volume.test.ts). */
+export const volumeProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs: VolumeInputs) {
     const engine = require(`${DIST}/driver/engine.js`) as Engine;
+    const deployer = require(`${DIST}/driver/deployer.js`) as Deployer;
     const docker = await engine.connect();
     // Docker's create returns an existing volume of that name as if new: never adopt someone else's.
     const existing = await docker.getVolume(inputs.name).inspect().catch(() => undefined);
     if (existing) throw new Error(`a volume named ${inputs.name} already exists on this engine (left by another deployment?); remove it, then run again`);
-    await docker.createVolume({ Name: inputs.name, Labels: inputs.labels, DriverOpts: inputs.driverOpts });
-    return { id: inputs.name, outs: inputs };
+    // The CLI's very code: an ext4 volume gets its image and loop device on the host first.
+    const made = await deployer.createVolume(docker, { ...inputs.volume, name: inputs.name }, inputs.labels);
+    return { id: inputs.name, outs: { ...inputs, filesystem: made.filesystem ?? "", driverOpts: made.driverOpts ?? {} } };
   },
   async delete(id: string) {
     const engine = require(`${DIST}/driver/engine.js`) as Engine;
-    const docker = await engine.connect();
-    await docker.getVolume(id).remove({ force: true }).catch((e: { statusCode?: number }) => {
-      if (e.statusCode !== 404) throw e;
-    });
+    const deployer = require(`${DIST}/driver/deployer.js`) as Deployer;
+    // The volume, then (ext4) its loop device and image file: nothing left on the host.
+    await deployer.removeVolume(await engine.connect(), id);
   },
-  diff: replaceOnChange(["name", "labels", "driverOpts"]),
+  diff: replaceOnChange(["name", "labels", "volume"]),
 };
 
-/** A volume owned by the level (a capped one is a size-limited tmpfs). */
+/** A volume owned by the level (a capped one is its own ext4 filesystem, or a size-limited tmpfs). */
 export class Volume extends pulumi.dynamic.Resource {
-  constructor(name: string, args: pulumi.Inputs & { [K in keyof VolumeInputs]: pulumi.Input<VolumeInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-    super(volumeProvider, name, args, { deleteBeforeReplace: true, ...opts }, "drills-volume");
+  /** What the host made: "ext4", "tmpfs", or "" for a plain volume. */
+  declare public readonly filesystem: pulumi.Output<string>;
+  constructor(name: string, args: { [K in keyof VolumeInputs]: pulumi.Input<VolumeInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+    super(volumeProvider, name, { ...args, filesystem: undefined, driverOpts: undefined }, { deleteBeforeReplace: true, ...opts }, "drills-volume");
   }
 }
 

@@ -4,7 +4,6 @@ import { connect } from "../../driver/engine";
 import { requirePortsFree } from "../../driver/ports";
 import { lxcfsAvailable } from "../../driver/lxcfs";
 import { stageImage } from "../../images/context";
-import { volumeDriverOpts } from "../../plan/app";
 import { isDrillsError } from "../../plan/errors";
 import { deployedBy, nodeOf } from "../../plan/names";
 import { LevelPlan, Role } from "../../plan/types";
@@ -47,7 +46,7 @@ export class DockerTarget extends pulumi.ComponentResource {
       const volumes = n.volumes.map(
         // After the network, which waits for the port check and refuses a stack `drills up` started:
         // a refused or taken stack leaves nothing behind (images are shared, kept anyway).
-        (v) => new Volume(`${name}-${n.role}-${v.target.split("/").pop()}`, { name: v.name, labels: plan.labels, driverOpts: volumeDriverOpts(v) }, { parent: this, dependsOn: [this.network] }),
+        (v) => new Volume(`${name}-${n.role}-${v.target.split("/").pop()}`, { name: v.name, labels: plan.labels, volume: v }, { parent: this, dependsOn: [this.network] }),
       );
       const deps = n.dependsOn.map((r) => {
         const d = this.containers[r];

@@ -11,7 +11,23 @@ APP_SRC="$DRILLS_SRC/app/backend"
 [ -f "$APP_SRC/server.js" ] || die "missing $APP_SRC/server.js"
 [ -f "$APP_SRC/vendor.js" ] || die "missing $APP_SRC/vendor.js: run 'npm run build' (scripts/vendor-backend.js) on the build host first"
 
-install_common backend nodejs
+install_common backend nodejs cron
+
+# cron runs the node's scheduled jobs (/etc/cron.d): under systemd as its own
+# service, in a container under supervisor. Containers have no login uid to
+# set, which makes pam_loginuid refuse every job there.
+if ! has_systemd; then
+  sed -i 's/^\(session\s\+required\s\+pam_loginuid.so\)/# \1 (no login uid in a container)/' /etc/pam.d/cron
+  supervisor_program cron <<'CONF'
+[program:cron]
+command=/usr/sbin/cron -f
+autostart=true
+autorestart=true
+startsecs=1
+redirect_stderr=true
+stdout_logfile=/var/log/supervisor/cron.log
+CONF
+fi
 
 id -u app >/dev/null 2>&1 || useradd --system --user-group --home-dir /opt/drills --shell /usr/sbin/nologin app
 

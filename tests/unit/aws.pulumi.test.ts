@@ -196,6 +196,8 @@ describe("aws specifics", () => {
     const ud = String(backend.inputs.userData);
     expect(ud).toContain("nvme-Amazon_Elastic_Block_Store_");
     expect(ud).toContain("/var/lib/drills/uploads");
+    // The filesystem on it has the fault's cap, as on Docker.
+    expect(ud).toContain('mkfs.ext4 -q -m 0 "$dev" 64M');
     expect(ud).toContain("date -u -d '+120 minutes'");
   });
 

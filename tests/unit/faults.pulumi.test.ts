@@ -84,19 +84,21 @@ describe("fault patches and actions", () => {
     expect(plan.apiUrl).toBe(`http://127.0.0.1:${base + 1}/`);
   });
 
-  it("disk-full caps the backend's uploads volume as a tmpfs and fills only it", async () => {
+  it("disk-full caps the backend's uploads volume as a 64 MiB ext4 filesystem and fills only it", async () => {
     const res = await render(getLevel("disk-full"), "u2-disk-full");
     const vol = ofType(res, T.volume)[0].inputs;
-    expect(vol.driverOpts).toEqual({ type: "tmpfs", device: "tmpfs", o: "size=64m,mode=1777" });
+    expect(vol.volume).toEqual({ name: "drills-u2-disk-full-uploads", target: "/var/lib/drills/uploads", sizeMiB: 64, filesystem: "ext4" });
     const cmd = ofType(res, T.action)[0];
     expect(cmd.inputs.container).toBe("drills-u2-disk-full-backend");
-    expect(String(cmd.inputs.script)).toContain("dd if=/dev/zero of=/var/lib/drills/uploads/.exports/");
+    // The fill is last night's run of the scheduled job, writing into the volume.
+    expect(String(cmd.inputs.script)).toContain("0 2 * * * app /usr/local/bin/nightly-export");
+    expect(String(cmd.inputs.script)).toContain("OUT_DIR=/var/lib/drills/uploads/.exports");
   });
 
   it("the composed level carries both faults' patches and actions", async () => {
     const res = await render(getLevel("cors-and-full-disk"), "u2-combo");
     expect(container(res, "backend").Env).toEqual(expect.arrayContaining([`CORS_ORIGIN=${STALE_ORIGIN}`]));
-    expect(ofType(res, T.volume)[0].inputs.driverOpts).toBeDefined();
+    expect(ofType(res, T.volume)[0].inputs.volume).toEqual(expect.objectContaining({ sizeMiB: 64, filesystem: "ext4" }));
   });
 });
 
