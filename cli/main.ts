@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { nodeAccess } from "../compose/access";
 import { renderBrief } from "../compose/brief";
+import { renderNotes } from "../compose/notes";
 import { getLevel, levels } from "../levels";
 import { CONFIG, flagOf } from "../plan/config";
 import { DrillsError, isDrillsError } from "../plan/errors";
@@ -153,6 +154,12 @@ export function program(): Command {
         for (const reason of r.reasons) out(`  - ${reason}`);
       }
       process.exitCode = r.ok ? 0 : 1;
+    });
+
+  p.command("notes <level>")
+    .description("instructors: what the level's faults do, their bounds, the artifacts their story leaves, the hints")
+    .action((id: string) => {
+      out(renderNotes(getLevel(id)));
     });
 
   p.command("hint <level> [n]")

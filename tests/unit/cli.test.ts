@@ -48,6 +48,17 @@ describe("drills CLI", () => {
     });
   });
 
+  it.each(levels().map((l) => [l.id]))("notes for instructors: %s lists each fault, its bounds and its story's artifacts", async (id) => {
+    const r = await cli("notes", id);
+    expect(r.code).toBe(0);
+    const level = getLevel(id);
+    for (const f of level.faults) {
+      expect(r.stdout).toContain(`## Fault ${f.id}`);
+      for (const a of f.story?.artifacts ?? []) expect(r.stdout).toContain(a);
+    }
+    expect(r.stdout).toContain(level.hints[level.hints.length - 1]);
+  });
+
   it("shows staged hints, the last one the solution, and rejects a hint that does not exist", async () => {
     const first = await cli("hint", "missing-index");
     expect(first.stdout).toMatch(/^Hint 1 of 4: /);
