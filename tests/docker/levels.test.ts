@@ -4,6 +4,8 @@ import { getLevel, levelIds, levels } from "../../levels";
 import { levelPlan } from "../../compose/plan";
 import { dockerPlan } from "../../plan/endpoints";
 import { parseOptions } from "../../plan/options";
+import * as fs from "fs";
+import { ext4ImagePath, loopDevicesFor } from "../../driver/ext4Volume";
 import { lxcfsAvailable } from "../../driver/lxcfs";
 import { timeHealthyPaths } from "../../runtime/healthy";
 import { nodeViews, untruthful } from "../../runtime/nodeView";
@@ -92,9 +94,14 @@ describe.each(levels().filter((l) => l.faults.length > 0 && !l.id.startsWith("zz
     }
   });
 
-  it("goes down leaving nothing behind", async () => {
+  it("goes down leaving nothing behind, on the engine or the host", async () => {
     await down(stack);
     expect(await leftovers(stack)).toEqual({ containers: 0, networks: 0, volumes: 0 });
+    // An ext4 volume is also an image file and a loop device on the host: both gone.
+    for (const v of plan.nodes.flatMap((n) => n.volumes)) {
+      const img = ext4ImagePath(v.name);
+      expect({ volume: v.name, image: fs.existsSync(img), loops: loopDevicesFor(img) }).toEqual({ volume: v.name, image: false, loops: [] });
+    }
     report(`[${id}] ${JSON.stringify(figures)}`);
   });
 });
