@@ -7,16 +7,15 @@ import Docker from "dockerode";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { levelPlan } from "../compose/plan";
+import { planFor } from "../cli/plan";
 import { down, stackResources, up } from "../driver/deployer";
 import { connect, follow, imageExists } from "../driver/engine";
 import { buildImage } from "../driver/images";
 import { stageImage } from "../images/context";
 import { repoRoot } from "../images/repo";
-import { getLevel, levelIds } from "../levels";
-import { dockerPlan } from "../plan/endpoints";
+import { levelIds } from "../levels";
 import { LABEL_ROLE } from "../plan/names";
-import { DEFAULT_BASE_IMAGE, parseOptions } from "../plan/options";
+import { DEFAULT_BASE_IMAGE } from "../plan/options";
 import { LevelPlan, Role } from "../plan/types";
 import { lifecycle, LifecycleResult } from "../smoke/lifecycle";
 
@@ -138,7 +137,7 @@ interface LevelFigures {
 }
 
 function planOf(id: string, stack: string, baseImage?: string): LevelPlan {
-  return dockerPlan(levelPlan(getLevel(id), parseOptions({ level: id, stack, ...(baseImage ? { baseImage } : {}) }, levelIds())));
+  return planFor(id, { stack, ...(baseImage ? { baseImage } : {}) }).plan;
 }
 
 async function leftovers(docker: Docker, stack: string): Promise<number> {

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { repoRoot } from "../images/repo";
 import { levels } from "../levels";
-import { CONFIG, ConfigKey } from "../plan/config";
+import { CONFIG, ConfigKey, flagOf } from "../plan/config";
 import { defaultStack } from "../plan/names";
 
 /**
@@ -74,7 +74,7 @@ export function readmeLevelTable(): string {
 export function readmeConfigTable(): string {
   const rows = CONFIG.map((k) => {
     const dflt = k.required ? "(required)" : k.default === undefined ? "(unset)" : `\`${String(k.default)}\``;
-    const flag = k.cli ? ` (CLI \`--${k.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}\`)` : "";
+    const flag = k.cli ? ` (CLI \`${flagOf(k)}\`)` : "";
     return `| \`drills:${k.key}\`${flag} | ${k.type} | ${dflt} | ${k.targets.join(", ")} | ${k.description} |`;
   });
   return ["| key | type | default | targets | meaning |", "| --- | --- | --- | --- | --- |", ...rows].join("\n");
@@ -90,7 +90,8 @@ export function fillMarkers(text: string, name: string, body: string): string {
 /** Folders of the program, in layer order (tests/unit/structure.test.ts enforces that imports point down). */
 export const FOLDERS = ["plan", "faults", "levels", "compose", "images", "driver", "runtime", "components", "cli", "smoke", "bench"] as const;
 
-function sourcesOf(root: string, dir: string): string[] {
+/** The TypeScript sources below a folder, repository-relative. */
+export function sourcesOf(root: string, dir: string): string[] {
   const abs = path.join(root, dir);
   if (!fs.existsSync(abs)) return [];
   return fs.readdirSync(abs, { withFileTypes: true }).flatMap((e) => {
@@ -100,6 +101,12 @@ function sourcesOf(root: string, dir: string): string[] {
   });
 }
 
+/** Every module a source file imports (static or dynamic): the specifiers as written. */
+export function importsOf(root: string, file: string): string[] {
+  const text = fs.readFileSync(path.join(root, file), "utf8");
+  return [...text.matchAll(/(?:from\s+|import\(\s*)"([^"]+)"/g)].map((m) => m[1]);
+}
+
 /** Which folder imports which, read from the code's import statements. */
 export function folderDependencies(root: string = repoRoot()): Record<string, string[]> {
   const deps: Record<string, Set<string>> = {};
@@ -107,9 +114,8 @@ export function folderDependencies(root: string = repoRoot()): Record<string, st
     deps[folder] = new Set();
     const files = folder === "index.ts" ? ["index.ts"] : sourcesOf(root, folder);
     for (const file of files) {
-      const text = fs.readFileSync(path.join(root, file), "utf8");
-      for (const m of text.matchAll(/(?:from\s+|import\(\s*)"(\.[^"]*)"/g)) {
-        const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1])).split("/")[0];
+      for (const spec of importsOf(root, file).filter((x) => x.startsWith("."))) {
+        const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)).split("/")[0];
         if (target !== folder && (FOLDERS as readonly string[]).includes(target)) deps[folder].add(target);
       }
     }

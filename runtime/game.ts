@@ -9,16 +9,12 @@ import { checkLevel, probeLevel, solutionActions } from "./verdict";
 
 /** Check a running level on the local engine: fixed or not, with reasons. */
 export async function check(level: LevelDefinition, plan: LevelPlan): Promise<CheckResult> {
-  const docker = await connect();
-  await requireRunning(docker, plan);
-  return checkLevel(level, dockerContext(docker, plan));
+  return checkLevel(level, await contextOf(plan));
 }
 
 /** Each fault's symptom on a running level. */
 export async function probe(level: LevelDefinition, plan: LevelPlan): Promise<Record<string, ProbeResult>> {
-  const docker = await connect();
-  await requireRunning(docker, plan);
-  return probeLevel(level, dockerContext(docker, plan));
+  return probeLevel(level, await contextOf(plan));
 }
 
 /** Apply the level's reference solution (instructors and CI). */

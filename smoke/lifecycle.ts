@@ -1,14 +1,11 @@
 import * as fs from "fs";
 import * as path from "path";
-import { levelPlan } from "../compose/plan";
+import { planFor } from "../cli/plan";
 import { down, stackResources, up } from "../driver/deployer";
 import { connect } from "../driver/engine";
 import { repoRoot } from "../images/repo";
-import { getLevel, levelIds } from "../levels";
 import { LevelDefinition } from "../levels/types";
-import { dockerPlan } from "../plan/endpoints";
 import { defaultStack } from "../plan/names";
-import { parseOptions } from "../plan/options";
 import { LevelPlan } from "../plan/types";
 import * as game from "../runtime/game";
 import { collectLogs, logsDir } from "./logs";
@@ -121,9 +118,8 @@ async function containerUrn(setup: PulumiSetup, stack: string, role: string): Pr
 
 export async function lifecycle(levelId: string, driver: Driver, opts: LifecycleOptions = {}): Promise<LifecycleResult> {
   const log = opts.log ?? (() => undefined);
-  const level = getLevel(levelId);
   const stack = opts.stack ?? (driver === "pulumi" ? defaultStack(levelId) : `smoke-${levelId}`);
-  const plan = dockerPlan(levelPlan(level, parseOptions({ level: levelId, stack }, levelIds())));
+  const { level, plan } = planFor(levelId, { stack });
   const result: LifecycleResult = { level: levelId, driver, stack, ok: false, steps: [] };
   const begun = Date.now();
   const step = async <T>(name: string, f: () => Promise<T>, detail: (t: T) => string = () => ""): Promise<T> => {

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { program } from "../../cli/main";
-import { pulumiYaml, readme, stackFile, stackFileName } from "../../cli/generate";
+import { importsOf as importsOfFile, pulumiYaml, readme, sourcesOf, stackFile, stackFileName } from "../../cli/generate";
 import { levels } from "../../levels";
 import { CONFIG, flagOf } from "../../plan/config";
 
@@ -24,21 +24,8 @@ const LAYERS: string[][] = [
 ];
 const layerOf = (folder: string): number => LAYERS.findIndex((l) => l.includes(folder));
 
-function sources(dir: string): string[] {
-  return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
-    const rel = path.posix.join(dir, e.name);
-    if (e.isDirectory()) return sources(rel);
-    return rel.endsWith(".ts") && !rel.endsWith(".d.ts") ? [rel] : [];
-  });
-}
-
-/** Every import (static or dynamic) of a file: the module specifiers. */
-function importsOf(file: string): string[] {
-  const text = fs.readFileSync(path.join(ROOT, file), "utf8");
-  const out: string[] = [];
-  for (const m of text.matchAll(/(?:from\s+|import\(\s*)"([^"]+)"/g)) out.push(m[1]);
-  return out;
-}
+const sources = (dir: string): string[] => sourcesOf(ROOT, dir);
+const importsOf = (file: string): string[] => importsOfFile(ROOT, file);
 
 const topFolder = (rel: string): string => rel.split("/")[0];
 
