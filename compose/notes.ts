@@ -1,3 +1,4 @@
+import { shortcutsOf } from "../levels";
 import { LevelDefinition } from "../levels/types";
 
 /**
@@ -16,5 +17,7 @@ export function renderNotes(level: LevelDefinition): string {
   }
   if (level.brief.alert) lines.push("## Alert", "", level.brief.alert, "");
   lines.push("## Hints (the last is the solution)", "", ...level.hints.map((h, i) => `${i + 1}. ${h}`), "");
+  const shortcuts = shortcutsOf(level);
+  if (shortcuts.length) lines.push("## Shortcuts the check refuses", "", ...shortcuts.map((s) => `- ${s.description}`), "");
   return lines.join("\n");
 }

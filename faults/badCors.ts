@@ -134,6 +134,7 @@ export function badCors(params: BadCorsParams = {}): Fault {
       }
       return { ok: reasons.length === 0, reasons, figures: { failedSections: b.failed.length, allowOrigin: own.acao ?? "", foreignAllowOrigin: foreign.acao ?? "" } };
     },
+    shortcuts: [],
     solution: (plan) => [
       {
         id: `${id}-allow`,

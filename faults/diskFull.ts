@@ -327,6 +327,7 @@ export function diskFull(params: DiskFullParams = {}): Fault {
         figures: { freeMiB: before.freeMiB, freeAfterJobsMiB: after.freeMiB, scheduledRuns: runs.length, uploadStatus: up.status, userFilesKept: kept },
       };
     },
+    shortcuts: [],
     solution: () => [
       {
         id: `${id}-fix-job`,

@@ -226,6 +226,7 @@ export function lockedMigration(params: LockedMigrationParams = {}): Fault {
         figures: { apiMs: Math.round(r.ms), lockHolders: held.length, runners: left.length },
       };
     },
+    shortcuts: [],
     solution: (plan) => [
       {
         id: `${id}-terminate`,

@@ -282,6 +282,7 @@ export function missingIndex(params: MissingIndexParams = {}): Fault {
       else if (r.ms > fastMs) reasons.push(`The customer search takes ${r.ms} ms (median over random customers) through the proxy; it must take under ${fastMs} ms.`);
       return { ok: reasons.length === 0, reasons, figures: { searchMs: r.ms, status: r.status, unindexedQueries: q.missing.length } };
     },
+    shortcuts: [],
     solution: (plan) => [
       {
         id: `${id}-create`,

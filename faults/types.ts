@@ -58,6 +58,21 @@ export interface ProbeResult {
 }
 
 /**
+ * What a player in a hurry tries instead of the real fix. The lifecycle test
+ * applies each in order and requires the check to say NO with a reason, then
+ * undoes it, before the reference solution runs. Faults declare their own;
+ * a level may add more.
+ */
+export interface Shortcut {
+  /** One line for instructors (`drills notes`); never shown to players. */
+  description: string;
+  /** Scripts that apply it on the nodes, as a player would (same shape as a solution). */
+  actions: (plan: LevelPlan) => ActionSpec[];
+  /** Scripts that put the level back as it was before the shortcut (default: none needed). */
+  undo?: (plan: LevelPlan) => ActionSpec[];
+}
+
+/**
  * A fault is a small module, `(params) => Fault`, that breaks a healthy level
  * in one way: a pure patch of the plan, actions run once every node is
  * healthy, a symptom probe, a check that decides "fixed", and a reference
@@ -83,6 +98,8 @@ export interface Fault {
   probe: (ctx: CheckContext) => Promise<ProbeResult>;
   /** Is it fixed? ok only when every condition holds; reasons say which failed. */
   check: (ctx: CheckContext) => Promise<CheckResult>;
+  /** What a player in a hurry tries instead of the fix; the check refuses each (at least two where plausible). */
+  shortcuts: Shortcut[];
   /** Reference solution: scripts an instructor's `drills solve` runs. */
   solution: (plan: LevelPlan) => ActionSpec[];
   /**

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { DrillsError } from "../plan/errors";
+import { Shortcut } from "../faults/types";
 import { LevelDefinition } from "./types";
 
 export { LevelDefinition } from "./types";
@@ -58,4 +59,9 @@ export function getLevel(id: string): LevelDefinition {
     );
   }
   return level;
+}
+
+/** The shortcuts a level's check must refuse: every fault's, then the level's own. */
+export function shortcutsOf(level: LevelDefinition): Shortcut[] {
+  return [...level.faults.flatMap((f) => f.shortcuts), ...(level.shortcuts ?? [])];
 }

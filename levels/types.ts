@@ -1,4 +1,4 @@
-import { Fault, ProbeResult } from "../faults/types";
+import { Fault, ProbeResult, Shortcut } from "../faults/types";
 import { Engine, SeedSize } from "../plan/types";
 
 /**
@@ -32,4 +32,9 @@ export interface LevelDefinition {
   objectives: string[];
   /** Staged hints; the last one is the solution. */
   hints: string[];
+  /**
+   * Shortcuts particular to this level, besides those its faults declare
+   * (`Fault.shortcuts`); the check must refuse every one.
+   */
+  shortcuts?: Shortcut[];
 }

@@ -59,6 +59,8 @@ export interface LifecycleOptions {
    * level someone has up under its default stack.
    */
   stack?: string;
+  /** Apply each known shortcut and require NO (default true; the Pulumi test suite leaves it to the CLI's). */
+  shortcuts?: boolean;
   /** Called once the level is up and before it is torn down (the benchmark reads memory then). */
   atRest?: (plan: LevelPlan) => Promise<void>;
 }
@@ -156,6 +158,14 @@ export async function lifecycle(levelId: string, driver: Driver, opts: Lifecycle
     result.symptom = broken.text;
     result.symptomFigures = broken.figures;
     if (level.faults.length > 0) await step("check says NO", () => requireCheck(level, plan, false), (s) => s.text);
+    if (opts.shortcuts !== false && level.faults.length > 0) {
+      await step("shortcuts refused", async () => {
+        const verdicts = await game.tryShortcuts(level, plan);
+        const fooled = verdicts.filter((v) => v.ok || v.reasons.length === 0);
+        if (fooled.length) throw new Error(`the check says OK after a shortcut: ${fooled.map((v) => v.description).join("; ")}`);
+        return verdicts.length;
+      }, (n) => `${n} shortcut(s)`);
+    }
     if (driver === "pulumi") {
       await step("preview --expect-no-changes", () => p(["preview", "--expect-no-changes"]));
       await step("second up changes nothing", () => p(["up", "--yes", "--expect-no-changes"]));

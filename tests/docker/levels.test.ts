@@ -77,6 +77,18 @@ describe.each(levels().filter((l) => l.faults.length > 0 && !l.id.startsWith("zz
     figures.brokenReasons = verdict.reasons;
   });
 
+  it("refuses every known shortcut with a reason, and the level stays broken", async () => {
+    const verdicts = await game.tryShortcuts(level, plan, (l) => report(`[${id}] shortcut ${l}`));
+    expect(verdicts.length).toBeGreaterThanOrEqual(2);
+    for (const v of verdicts) {
+      expect({ shortcut: v.description, ok: v.ok, hasReason: v.reasons.length > 0 }).toEqual({ shortcut: v.description, ok: false, hasReason: true });
+    }
+    figures.shortcuts = Object.fromEntries(verdicts.map((v) => [v.description, v.reasons[0]]));
+    // Undone, each left the fault in place for the real solution.
+    const probes = await game.probe(level, plan);
+    for (const f of level.faults) expect({ fault: f.id, present: probes[f.id].present }).toEqual({ fault: f.id, present: true });
+  });
+
   it("is fixed by the reference solution: the check passes", async () => {
     await game.solve(level, plan, (l) => report(`[${id}] solve ${l}`));
     const verdict = await game.check(level, plan);
