@@ -2,6 +2,7 @@ import { originToken } from "../plan/endpoints";
 import { setEnv } from "../plan/patch";
 import { stringParam } from "./params";
 import { RESTART_BACKEND } from "./scripts";
+import { ActionSpec } from "../plan/types";
 import { CheckContext, Fault } from "./types";
 
 export interface BadCorsParams {
@@ -18,6 +19,16 @@ export const STALE_ORIGIN = "https://app.staging.drills.internal";
 
 /** An origin that is not the app's: the API must not allow it (no `*`, no echo of any Origin). */
 export const FOREIGN_ORIGIN = "https://example.org";
+
+/** Set the backend's CORS_ORIGIN and restart it, as a player would by hand. */
+function setCorsOrigin(id: string, description: string, value: string): ActionSpec {
+  return {
+    id,
+    node: "backend",
+    description,
+    script: ["set -euo pipefail", `sed -i "s|^CORS_ORIGIN=.*|CORS_ORIGIN='${value}'|" /etc/drills/backend.env`, ...RESTART_BACKEND].join("\n"),
+  };
+}
 
 /** scheme://host:port of a URL. */
 export const originOf = (url: string): string => new URL(url).origin;
@@ -134,7 +145,18 @@ export function badCors(params: BadCorsParams = {}): Fault {
       }
       return { ok: reasons.length === 0, reasons, figures: { failedSections: b.failed.length, allowOrigin: own.acao ?? "", foreignAllowOrigin: foreign.acao ?? "" } };
     },
-    shortcuts: [],
+    shortcuts: [
+      {
+        description: "Allow every origin (CORS_ORIGIN='*'): the page loads, and so could any site's script read the API.",
+        actions: () => [setCorsOrigin(`${id}-shortcut-any`, "allow every origin", "*")],
+        undo: () => [setCorsOrigin(`${id}-undo-any`, "put the stale origin back", wrong)],
+      },
+      {
+        description: "Paste the app's address with its trailing slash (http://host:port/): browsers compare origins exactly, the page still fails.",
+        actions: (plan) => [setCorsOrigin(`${id}-shortcut-slash`, "allow the app's URL", `${originOf(plan.appUrl)}/`)],
+        undo: () => [setCorsOrigin(`${id}-undo-slash`, "put the stale origin back", wrong)],
+      },
+    ],
     solution: (plan) => [
       {
         id: `${id}-allow`,

@@ -327,7 +327,48 @@ export function diskFull(params: DiskFullParams = {}): Fault {
         figures: { freeMiB: before.freeMiB, freeAfterJobsMiB: after.freeMiB, scheduledRuns: runs.length, uploadStatus: up.status, userFilesKept: kept },
       };
     },
-    shortcuts: [],
+    shortcuts: [
+      {
+        description: "Delete only the job's temp file: the volume is free until cron runs the job again (the check runs it).",
+        actions: () => [{ id: `${id}-shortcut-rm-temp`, node: "backend", description: "delete the temp file", script: `set -euo pipefail\nrm -f ${JOB.temp}` }],
+        // The check ran the job as cron does: the volume is full again, no undo needed.
+      },
+      {
+        description: "Disable the job in cron but leave its temp file: uploads still have no room.",
+        actions: () => [{ id: `${id}-shortcut-no-cron`, node: "backend", description: "comment out the schedule", script: `set -euo pipefail\nsed -i 's|^0 2 |# 0 2 |' ${JOB.schedule}` }],
+        undo: () => [{ id: `${id}-undo-no-cron`, node: "backend", description: "schedule it again", script: `set -euo pipefail\nsed -i 's|^# 0 2 |0 2 |' ${JOB.schedule}` }],
+      },
+      {
+        description: "Make room by emptying users' largest files (names kept): users lost their files, and the job fills the room again.",
+        actions: () => [
+          {
+            id: `${id}-shortcut-empty-files`,
+            node: "backend",
+            description: "empty the three largest user files, keeping a copy outside the volume for the undo",
+            script: [
+              "set -euo pipefail",
+              "install -d -m 0700 /var/tmp/.hurry",
+              `cd ${UPLOAD_DIR}`,
+              'for f in $(ls -1S -- *.pdf | head -n 3); do cp -a "$f" /var/tmp/.hurry/; : >"$f"; done',
+            ].join("\n"),
+          },
+        ],
+        undo: () => [
+          {
+            id: `${id}-undo-empty-files`,
+            node: "backend",
+            description: "put the files back, then let the job fill the volume as it did",
+            script: [
+              "set -euo pipefail",
+              `rm -f ${JOB.temp}`,
+              `for f in /var/tmp/.hurry/*.pdf; do cp -a "$f" ${UPLOAD_DIR}/; done`,
+              "rm -rf /var/tmp/.hurry",
+              `runuser -u app -- env -i PATH=/usr/bin:/bin SHELL=/bin/bash HOME=/opt/drills LOGNAME=app /bin/bash -c '${JOB.script} >/dev/null 2>&1' </dev/null || true`,
+            ].join("\n"),
+          },
+        ],
+      },
+    ],
     solution: () => [
       {
         id: `${id}-fix-job`,

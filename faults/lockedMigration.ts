@@ -1,7 +1,7 @@
 import { DrillsError } from "../plan/errors";
 import { Role } from "../plan/types";
 import { intParam, stringParam } from "./params";
-import { adminSql } from "./scripts";
+import { adminSql, RESTART_BACKEND } from "./scripts";
 import { CheckContext, Fault } from "./types";
 
 export interface LockedMigrationParams {
@@ -226,7 +226,23 @@ export function lockedMigration(params: LockedMigrationParams = {}): Fault {
         figures: { apiMs: Math.round(r.ms), lockHolders: held.length, runners: left.length },
       };
     },
-    shortcuts: [],
+    shortcuts: [
+      {
+        description: "Restart the backend's app: the deploy's runner is a separate process, its session keeps the lock.",
+        actions: () => [{ id: `${id}-shortcut-restart`, node: "backend", description: "restart the backend program", script: ["set -euo pipefail", ...RESTART_BACKEND].join("\n") }],
+      },
+      {
+        description: "Kill the migration runner on the backend (kill -9): its database session lives on and still holds the lock.",
+        actions: () => [
+          {
+            id: `${id}-shortcut-kill-runner`,
+            node: "backend",
+            description: "SIGKILL the runner",
+            script: `set -euo pipefail\npkill -KILL -u app -x -f '${RUNNER_CMD}'\n${runnerGoneScript}`,
+          },
+        ],
+      },
+    ],
     solution: (plan) => [
       {
         id: `${id}-terminate`,

@@ -282,7 +282,55 @@ export function missingIndex(params: MissingIndexParams = {}): Fault {
       else if (r.ms > fastMs) reasons.push(`The customer search takes ${r.ms} ms (median over random customers) through the proxy; it must take under ${fastMs} ms.`);
       return { ok: reasons.length === 0, reasons, figures: { searchMs: r.ms, status: r.status, unindexedQueries: q.missing.length } };
     },
-    shortcuts: [],
+    shortcuts: [
+      {
+        description: "An index only for the customer the hints use as an example (customer-00042): other customers still scan.",
+        actions: (plan) => [
+          {
+            id: `${id}-shortcut-one-customer`,
+            node: "datastore",
+            description: "index one customer",
+            script: adminSql(
+              plan.engine,
+              plan.engine === "postgres"
+                ? "CREATE INDEX shortcut_one_customer ON invoices (customer) WHERE customer = 'customer-00042';\nANALYZE invoices;"
+                : // MariaDB has no partial index: the closest hurried variant indexes a prefix every customer shares.
+                  "CREATE INDEX shortcut_one_customer ON invoices (customer(8));\nANALYZE TABLE invoices;",
+            ),
+          },
+        ],
+        undo: (plan) => [
+          {
+            id: `${id}-undo-one-customer`,
+            node: "datastore",
+            description: "drop it",
+            script: adminSql(plan.engine, plan.engine === "postgres" ? "DROP INDEX shortcut_one_customer;" : "DROP INDEX shortcut_one_customer ON invoices;"),
+          },
+        ],
+      },
+      {
+        description: "An index led by another column, (status, customer): the search cannot seek it by customer.",
+        actions: (plan) => [
+          {
+            id: `${id}-shortcut-wrong-lead`,
+            node: "datastore",
+            description: "index (status, customer)",
+            script: adminSql(
+              plan.engine,
+              `CREATE INDEX shortcut_status_customer ON invoices (status, customer);\n${plan.engine === "postgres" ? "ANALYZE invoices;" : "ANALYZE TABLE invoices;"}`,
+            ),
+          },
+        ],
+        undo: (plan) => [
+          {
+            id: `${id}-undo-wrong-lead`,
+            node: "datastore",
+            description: "drop it",
+            script: adminSql(plan.engine, plan.engine === "postgres" ? "DROP INDEX shortcut_status_customer;" : "DROP INDEX shortcut_status_customer ON invoices;"),
+          },
+        ],
+      },
+    ],
     solution: (plan) => [
       {
         id: `${id}-create`,
