@@ -111,8 +111,12 @@ async function main() {
     log.warn(`request still running after ${Math.floor(ms / 1000)}s: ${e.method} ${e.url} (request ${e.id})`));
 
   const db = dbLib.create(config.engine, config.db);
-  await waitForDb(db);
-  await migrate(db, config.migrationsDir);
+  if (db.configured === false) {
+    log.warn(`no database configured (${config.db.missing.join(', ')} empty): serving without one, every data request fails until they are set and the backend restarted`);
+  } else {
+    await waitForDb(db);
+    await migrate(db, config.migrationsDir);
+  }
 
   const server = http.createServer((req, res) => {
     const started = process.hrtime.bigint();

@@ -5,11 +5,14 @@
   'use strict';
 
   var config = window.DRILLS_CONFIG || {};
+  // config.js without apiBase: not configured; say so rather than guess.
+  var configured = typeof config.apiBase === 'string';
   var apiBase = String(config.apiBase || '').replace(/\/+$/, '');
   var $ = function (id) { return document.getElementById(id); };
 
   // fetch + JSON; throws Error(message from the API or the HTTP status).
   async function api(path, options) {
+    if (!configured) throw new Error('no API address configured (config.js has no apiBase)');
     var res = await fetch(apiBase + path, options);
     var text = await res.text();
     var body = null;

@@ -5,7 +5,7 @@ case "$DB_ENGINE" in
   mysql)    default_db_port=3306 ;;
   *) drills_start_die "DB_ENGINE must be postgres or mysql, got '$DB_ENGINE'" ;;
 esac
-env_required DB_HOST
+env_default DB_HOST ""            # empty: no database yet (the API runs and says so)
 env_default DB_PORT "$default_db_port"
 env_default DB_USER drills
 env_default DB_PASSWORD drills        # training-only default credentials

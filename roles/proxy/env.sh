@@ -1,4 +1,10 @@
 # Sourced by drills-start on the proxy node (see roles/common/drills-start).
-env_required BACKEND_HOST
+env_default BACKEND_HOST ""   # empty: no backend yet, /api/ answers 502
 env_default BACKEND_PORT 3000
-env_default API_BASE ""      # empty: the front end calls /api/ on its own origin
+# The origin the front end calls the API on; empty: /api/ on its own origin.
+# Absent from both the environment and the env file: not configured yet.
+if _from_file API_BASE >/dev/null || [ -n "${API_BASE+x}" ]; then
+  env_default API_BASE ""
+else
+  echo "# API_BASE is not set: the front end has no API address." >>"$NEW_ENV"
+fi

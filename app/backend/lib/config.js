@@ -15,9 +15,13 @@ function load() {
   if (engine !== 'postgres' && engine !== 'mysql') {
     throw new Error(`DB_ENGINE must be postgres or mysql, got "${engine}"`);
   }
+  // Connection settings present but empty: not configured yet; the API runs
+  // without a database and says which are missing.
+  const missing = ['DB_HOST', 'DB_USER', 'DB_PASSWORD'].filter((n) => process.env[n] === '');
   return {
     engine,
     db: {
+      missing,
       host: process.env.DB_HOST || '127.0.0.1',
       port: int('DB_PORT', engine === 'postgres' ? 5432 : 3306),
       user: process.env.DB_USER || 'drills',

@@ -19,6 +19,7 @@ function toPg(sql) {
 }
 
 function create(engine, opts) {
+  if (opts.missing && opts.missing.length) return createUnconfigured(engine, opts.missing);
   if (engine === 'postgres') return createPg(opts);
   return createMysql(opts);
 }
@@ -117,6 +118,23 @@ function createMysql(opts) {
       }
     },
     end: () => pool.end(),
+  };
+}
+
+// No connection settings: every query fails at once, naming what is missing.
+function createUnconfigured(engine, missing) {
+  const fail = async () => {
+    throw new Error(`no database configured: ${missing.join(', ')} not set`);
+  };
+  return {
+    engine,
+    configured: false,
+    query: fail,
+    insertUser: fail,
+    isDuplicate: () => false,
+    migrationRunning: fail,
+    applyMigration: fail,
+    end: async () => {},
   };
 }
 
