@@ -68,6 +68,8 @@ export function createOptions(n: NodeSpec, plan: LevelPlan, image: string, host:
       Timeout: n.healthcheck.timeoutSeconds * NS,
       Retries: n.healthcheck.retries,
       StartPeriod: n.healthcheck.startPeriodSeconds * NS,
+      // Docker >= 25 probes this often until the first success (older engines ignore it).
+      StartInterval: n.healthcheck.startIntervalSeconds * NS,
     },
     HostConfig: {
       Memory: n.memoryMiB * 1024 * 1024,
@@ -199,13 +201,26 @@ async function deploy(docker: Docker, plan: LevelPlan, opts: UpOptions, log: Log
   for (const n of plan.nodes) {
     for (const v of n.volumes) await createVolume(docker, v, plan.labels);
   }
-  // Nodes start in plan order; each waits for what it depends on to be healthy.
-  for (const n of plan.nodes) {
-    log(`starting ${n.name}`);
-    progress.step = { kind: "start", what: `starting node ${n.role} (${n.name})`, node: n };
-    await startNode(docker, createOptions(n, plan, tags.get(n.role) as string, host), n);
-    log(`${n.role} healthy`);
-  }
+  // Every node at once, then one wait for all: each role waits itself for
+  // what it needs (the backend retries its database for 30 s, nginx resolves
+  // the backend per request), so ready is the slowest node, not the sum.
+  progress.step = { kind: "start", what: "starting the nodes" };
+  let failed = false;
+  await Promise.all(
+    plan.nodes.map(async (n) => {
+      log(`starting ${n.name}`);
+      const t = Date.now();
+      try {
+        await startNode(docker, createOptions(n, plan, tags.get(n.role) as string, host), n);
+      } catch (e) {
+        // The first node to fail is the one the error names.
+        if (!failed) progress.step = { kind: "start", what: `starting node ${n.role} (${n.name})`, node: n };
+        failed = true;
+        throw e;
+      }
+      log(`${n.role} healthy after ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    }),
+  );
   log("finishing the level's setup");
   progress.step = { kind: "setup", what: "finishing the level's setup" };
   await runActions(docker, plan, plan.actions, opts.revealFaults ? log : () => undefined, (a) => {
