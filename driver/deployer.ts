@@ -68,6 +68,8 @@ export function createOptions(n: NodeSpec, plan: LevelPlan, image: string, host:
       Timeout: n.healthcheck.timeoutSeconds * NS,
       Retries: n.healthcheck.retries,
       StartPeriod: n.healthcheck.startPeriodSeconds * NS,
+      // Docker >= 25 probes this often until the first success (older engines ignore it).
+      StartInterval: n.healthcheck.startIntervalSeconds * NS,
     },
     HostConfig: {
       Memory: n.memoryMiB * 1024 * 1024,
@@ -199,13 +201,42 @@ async function deploy(docker: Docker, plan: LevelPlan, opts: UpOptions, log: Log
   for (const n of plan.nodes) {
     for (const v of n.volumes) await createVolume(docker, v, plan.labels);
   }
-  // Nodes start in plan order; each waits for what it depends on to be healthy.
-  for (const n of plan.nodes) {
+  // Every node at once, then one wait for all: each role waits itself for
+  // what it needs (the backend retries its database for 30 s, nginx resolves
+  // the backend per request), so ready is the slowest node, not the sum.
+  const startedAt = Date.now();
+  const failedNode = (n: NodeSpec) => (progress.step = { kind: "start", what: `starting node ${n.role} (${n.name})`, node: n });
+  progress.step = { kind: "start", what: "starting the nodes" };
+  // Create every container, then start every one; each step ends once all
+  // its calls have returned, so a cleanup never misses a container being made.
+  const settled = async <T>(what: (n: NodeSpec, i: number) => Promise<T>): Promise<T[]> => {
+    const r = await Promise.allSettled(plan.nodes.map(what));
+    const i = r.findIndex((x) => x.status === "rejected");
+    if (i >= 0) {
+      failedNode(plan.nodes[i]);
+      throw (r[i] as PromiseRejectedResult).reason;
+    }
+    return r.map((x) => (x as PromiseFulfilledResult<T>).value);
+  };
+  const containers = await settled((n) => docker.createContainer(createOptions(n, plan, tags.get(n.role) as string, host)));
+  await settled(async (n, i) => {
     log(`starting ${n.name}`);
-    progress.step = { kind: "start", what: `starting node ${n.role} (${n.name})`, node: n };
-    await startNode(docker, createOptions(n, plan, tags.get(n.role) as string, host), n);
-    log(`${n.role} healthy`);
-  }
+    await containers[i].start();
+  });
+  let failed = false;
+  await Promise.all(
+    plan.nodes.map(async (n) => {
+      try {
+        await waitHealthy(docker, n);
+      } catch (e) {
+        // The first node to fail is the one the error names.
+        if (!failed) failedNode(n);
+        failed = true;
+        throw e;
+      }
+      log(`${n.role} healthy after ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+    }),
+  );
   log("finishing the level's setup");
   progress.step = { kind: "setup", what: "finishing the level's setup" };
   await runActions(docker, plan, plan.actions, opts.revealFaults ? log : () => undefined, (a) => {
@@ -382,7 +413,7 @@ export async function removeVolume(docker: Docker, name: string): Promise<void> 
   detachExt4Image(name);
 }
 
-/** Create and start a node's container, then wait until it is healthy (both renderers). */
+/** Create and start a node's container, then wait until it is healthy (Pulumi's container resource; the CLI does the same for all nodes at once). */
 export async function startNode(docker: Docker, options: Docker.ContainerCreateOptions, n: NodeRef): Promise<string> {
   const c = await docker.createContainer(options);
   await c.start();

@@ -74,6 +74,8 @@ export interface HealthcheckSpec {
   timeoutSeconds: number;
   retries: number;
   startPeriodSeconds: number;
+  /** Probe interval during the start period, until the first success (Docker >= 25; older engines use intervalSeconds). */
+  startIntervalSeconds: number;
 }
 
 export interface NodeSpec {
@@ -94,7 +96,10 @@ export interface NodeSpec {
   shmMiB: number;
   restart: "no" | "on-failure" | "unless-stopped" | "always";
   healthcheck: HealthcheckSpec;
-  /** Nodes that must be healthy before this one starts. */
+  /**
+   * Nodes this one needs healthy to become healthy itself. Each role retries
+   * them at start, so the Docker renderers start every node at once.
+   */
   dependsOn: Role[];
   /** The command a player runs to get a shell on this node. */
   accessCommand: string;

@@ -54,6 +54,8 @@ export function pulumiSetup(): PulumiSetup {
     PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "",
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    // `npm run build` (tsc) has type-checked the program: ts-node only transpiles (a program run 3x faster).
+    PULUMI_NODEJS_TRANSPILE_ONLY: process.env.PULUMI_NODEJS_TRANSPILE_ONLY ?? "true",
   };
   return { bin, backend, env };
 }

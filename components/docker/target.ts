@@ -17,8 +17,8 @@ export interface DockerTargetArgs {
 /**
  * Renders a level plan on the local Docker engine: one network, an image per
  * role (built locally from its staged context, never pushed), a volume per
- * plan volume, a container per node started in dependency order and waited
- * on until healthy, then the fault actions in order. The resources run the
+ * plan volume, a container per node, all started at once and each waited on
+ * until healthy, then the fault actions in order. The resources run the
  * same code as the CLI's deployer (components/docker/resources.ts).
  */
 export class DockerTarget extends pulumi.ComponentResource {
@@ -48,16 +48,12 @@ export class DockerTarget extends pulumi.ComponentResource {
         // a refused or taken stack leaves nothing behind (images are shared, kept anyway).
         (v) => new Volume(`${name}-${n.role}-${v.target.split("/").pop()}`, { name: v.name, labels: plan.labels, volume: v }, { parent: this, dependsOn: [this.network] }),
       );
-      const deps = n.dependsOn.map((r) => {
-        const d = this.containers[r];
-        if (!d) throw new Error(`plan ${plan.stack}: node ${n.role} depends on ${r}, which comes later or is missing`);
-        return d;
-      });
       this.containers[n.role] = new Container(
         `${name}-${n.role}`,
         // The very options the CLI's deployer sends to Docker, with the image's tag once built.
         { options: createOptions(n, plan, staged.tag, host), node: { name: n.name, role: n.role, healthcheck: n.healthcheck } },
-        { parent: this, dependsOn: [this.network, image, ...volumes, ...deps] },
+        // No container waits for another: each role retries what it needs, so Pulumi starts them all at once.
+        { parent: this, dependsOn: [this.network, image, ...volumes] },
       );
     }
 

@@ -53,7 +53,8 @@ user=app
 environment=HOME="/opt/drills",USER="app",NODE_ENV="production"
 autostart=true
 autorestart=true
-startsecs=2
+; RUNNING after 1 s up: what `supervisorctl restart` waits for (health is drills-health's)
+startsecs=1
 stopsignal=TERM
 stopwaitsecs=10
 redirect_stderr=true

@@ -27,7 +27,8 @@ supervisor_program nginx <<'CONF'
 command=/usr/local/lib/drills/nginx-run
 autostart=true
 autorestart=true
-startsecs=2
+; RUNNING after 1 s up: what `supervisorctl restart` waits for (health is drills-health's)
+startsecs=1
 startretries=10
 ; QUIT = graceful shutdown (finish requests in flight)
 stopsignal=QUIT

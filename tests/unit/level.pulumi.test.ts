@@ -29,9 +29,10 @@ describe("Level on the docker target (mocks)", () => {
     expect(of(T.network).map((c) => c.inputs.name)).toEqual(["drills-level-baseline-net"]);
     expect(of(T.image)).toHaveLength(3);
     expect(of(T.volume).map((c) => c.inputs.name)).toEqual(["drills-level-baseline-uploads"]);
-    expect(containers().map((o) => o.name)).toEqual([
-      "drills-level-baseline-datastore",
+    // No container waits for another: they register in any order.
+    expect(containers().map((o) => o.name).sort()).toEqual([
       "drills-level-baseline-backend",
+      "drills-level-baseline-datastore",
       "drills-level-baseline-proxy",
     ]);
     expect(of(T.action)).toHaveLength(0);
