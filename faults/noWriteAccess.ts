@@ -100,7 +100,7 @@ export function noWriteAccess(): Fault {
           `cat >>${NOTE} <<DRILLS_NOTE`,
           `$(at 0) move-uploads: old node backend-1 to retire (OPS-1203): copying last night's archive uploads-$day.tar.gz to ${ARCHIVE_DIR}`,
           "$(at 41) move-uploads: stopping uploads for the restore: supervisorctl stop backend",
-          `$(at 44) move-uploads: emptying ${UPLOADS.dir} (new volume: only lost+found-like leftovers)`,
+          `$(at 44) move-uploads: emptying ${UPLOADS.dir} (new volume: only what the backend's start-up made)`,
           `$(at 46) move-uploads: tar --numeric-owner -xpzf ${ARCHIVE_DIR}/uploads-$day.tar.gz -C ${UPLOADS.dir} --strip-components=1`,
           `$(at 52) move-uploads: restored ${USER_FILES.length} files; ls -l looks right (same sizes, same dates as on backend-1)`,
           "$(at 53) move-uploads: supervisorctl start backend; /api/health 200, /api/uploads lists every file. Done.",
@@ -138,7 +138,7 @@ export function noWriteAccess(): Fault {
           `tmpdir=$( { [ -n "$pid" ] && runuser -u "$(ps -o user= -p "$pid")" -- cat /proc/$pid/environ | tr '\\0' '\\n' | sed -n 's/^UPLOAD_TMP_DIR=//p'; } 2>/dev/null || true)`,
           `tmpdir=\${tmpdir:-${UPLOADS.tmpDir}}`,
           'echo "USER $( [ -n "$pid" ] && ps -o user= -p "$pid" || echo none)"',
-          `for d in ${UPLOADS.dir} "$tmpdir"; do echo "DIR $(stat -c '%U %a' "$d" 2>/dev/null || echo 'none 0') $d"; done`,
+          `for d in ${UPLOADS.dir} "$tmpdir"; do echo "DIR $(stat -c '%U:%u %a' "$d" 2>/dev/null || echo 'none 0') $d"; done`,
           `find ${UPLOADS.dir} -xdev -type f -exec sha256sum {} + 2>/dev/null | sed 's/^/SUM /'`,
         ].join("\n"),
       );
@@ -152,12 +152,14 @@ export function noWriteAccess(): Fault {
         );
       }
       for (const m of out.matchAll(/^DIR (\S+) (\d+) (.*)$/gm)) {
-        const [, owner, mode, dir] = m;
-        if (owner === "none") reasons.push(`${dir} does not exist.`);
-        else if (owner !== "app") reasons.push(`${dir} belongs to ${owner}, not to app, the user the backend runs as.`);
+        const [, who, mode, dir] = m;
+        const [name, uid] = who.split(":");
+        const owner = name === "UNKNOWN" ? `uid ${uid}, a user this node does not have` : name;
         if ((parseInt(mode, 8) & 0o002) !== 0) {
           reasons.push(`${dir} is writable by every user of the node (mode ${mode}): anyone could replace the files customers uploaded. Owner app, mode 0755 (or 0750).`);
         }
+        if (who === "none") reasons.push(`${dir} does not exist.`);
+        else if (name !== "app") reasons.push(`${dir} belongs to ${owner}, not to app, the user the backend runs as.`);
       }
       const sums = new Set([...out.matchAll(/^SUM ([0-9a-f]{64}) /gm)].map((m) => m[1]));
       const kept = USER_FILES.filter(([name, size]) => sums.has(sha256Of(name, size))).length;
@@ -229,7 +231,7 @@ export function noWriteAccess(): Fault {
             ...WHEN,
             'day=$(date -d "@$(( moved - 68400 ))" +%Y%m%d)',
             `a=${ARCHIVE_DIR}/uploads-$day.tar.gz`,
-            `[ -f "$a" ] && tar --numeric-owner -tvzf "$a" | grep -q ' ${OLD_UID}/${OLD_UID} .* uploads/signed-contract-4471.pdf$' || echo MISSING archive`,
+            `[ -f "$a" ] && tar --numeric-owner -tvzf "$a" | grep ' ${OLD_UID}/${OLD_UID} .* uploads/signed-contract-4471.pdf$' >/dev/null || echo MISSING archive`,
             `grep -q "^$(at 46) move-uploads: tar --numeric-owner -xpzf" ${NOTE} 2>/dev/null || echo MISSING note`,
             `[ "$(stat -c %u:%g ${UPLOADS.dir})" = ${OLD_UID}:${OLD_UID} ] && [ "$(stat -c %u ${UPLOADS.tmpDir})" = ${OLD_UID} ] && ! getent passwd ${OLD_UID} >/dev/null ` +
               `&& [ "$(find ${UPLOADS.dir} -maxdepth 1 -type f -uid ${OLD_UID} | wc -l)" -ge ${USER_FILES.length} ] || echo MISSING files`,
