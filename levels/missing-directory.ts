@@ -12,8 +12,8 @@ const symptoms = {
 
 const level: LevelDefinition = {
   id: "missing-directory",
-  title: "Monday morning, no uploads",
-  summary: "After a quiet weekend every upload fails with a server error; nothing was deployed.",
+  title: "The morning after a quiet day",
+  summary: "After a day without uploads, every upload fails with a server error; nothing was deployed.",
   engine: "postgres",
   seed: { users: 50, invoices: 20000 },
   faults: [fault],
