@@ -151,6 +151,8 @@ export function noWriteAccess(): Fault {
             : `The backend runs as ${user}, not as its own user app: a bug in it would own the whole node. Give the folders to app instead.`,
         );
       }
+      // Who owns the folders is the answer, not the symptom: said only once uploads work some other way.
+      const owners: string[] = [];
       for (const m of out.matchAll(/^DIR (\S+) (\d+) (.*)$/gm)) {
         const [, who, mode, dir] = m;
         const [name, uid] = who.split(":");
@@ -159,13 +161,14 @@ export function noWriteAccess(): Fault {
           reasons.push(`${dir} is writable by every user of the node (mode ${mode}): anyone could replace the files customers uploaded. Owner app, mode 0755 (or 0750).`);
         }
         if (who === "none") reasons.push(`${dir} does not exist.`);
-        else if (name !== "app") reasons.push(`${dir} belongs to ${owner}, not to app, the user the backend runs as.`);
+        else if (name !== "app") owners.push(`${dir} belongs to ${owner}, not to app, the user the backend runs as.`);
       }
       const sums = new Set([...out.matchAll(/^SUM ([0-9a-f]{64}) /gm)].map((m) => m[1]));
       const kept = USER_FILES.filter(([name, size]) => sums.has(sha256Of(name, size))).length;
       if (kept < USER_FILES.length) reasons.push(`Users' files were lost: ${kept} of ${USER_FILES.length} are still in ${UPLOADS.dir} (counted by content).`);
       const up = await uploadFile(ctx, ctx.plan.appUrl, randomFile(40 * 1024, 2 * 1024 * 1024));
       if (!up.intact) reasons.push(`An ordinary upload through the app does not arrive intact: ${outcome(up)}.`);
+      else reasons.push(...owners);
       return {
         ok: reasons.length === 0,
         reasons,
