@@ -9,8 +9,11 @@ export interface CheckContext {
   http(url: string, init?: HttpInit): Promise<HttpResult>;
   /** A query on the level's datastore as the app's user. */
   sql(query: string, params?: unknown[]): Promise<Array<Record<string, unknown>>>;
-  /** Open the front end (default: the plan's app URL) in a real headless browser and report each section. */
-  browser(url?: string): Promise<BrowserResult>;
+  /**
+   * Open the front end (default: the plan's app URL) in a real headless browser and report each section;
+   * then, once the sections loaded, act on the page as a user does (`steps`, in order).
+   */
+  browser(url?: string, steps?: BrowserStep[]): Promise<BrowserResult>;
 }
 
 export interface ExecResult {
@@ -36,10 +39,37 @@ export interface HttpResult {
   error?: string;
 }
 
+/**
+ * What a user does on the page, by CSS selector: click, type into a field,
+ * choose a file in a file input (as the file picker does), wait until an
+ * element is visible (the first of several, comma separated), or read an
+ * element's text (recorded in BrowserResult.texts; "" when hidden or absent).
+ */
+export type BrowserStep =
+  | { click: string }
+  | { fill: string; value: string }
+  | { chooseFile: string; name: string; content: Buffer; mimeType?: string }
+  | { waitFor: string; timeoutMs?: number }
+  | { read: string };
+
+/** One request the page made: its status, or 0 and the browser's error when no answer came. */
+export interface BrowserRequest {
+  method: string;
+  url: string;
+  status: number;
+  error?: string;
+}
+
 /** Per front-end section: "loaded", "error" or "timeout", plus the page's messages. */
 export interface BrowserResult {
   sections: Record<string, string>;
   messages: string[];
+  /** Text of each element a `read` step named (by selector). */
+  texts?: Record<string, string>;
+  /** Every request the page made, in order (page load and steps). */
+  requests?: BrowserRequest[];
+  /** Steps that could not be done (element absent, wait timed out), with the reason. */
+  failedSteps?: string[];
 }
 
 /** The verdict of a check: fixed or not, with reasons a player can act on. */

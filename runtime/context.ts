@@ -55,6 +55,6 @@ export function dockerContext(docker: Docker, plan: LevelPlan): CheckContext {
     exec: (role: Role, script: string): Promise<ExecResult> => exec(docker, nodeOf(plan, role).name, ["bash", "-s"], script),
     http,
     sql: (q, p) => sql(plan, q, p),
-    browser: (url?: string) => loadApp(url ?? plan.appUrl),
+    browser: (url, steps) => loadApp(url ?? plan.appUrl, 15_000, steps),
   };
 }

@@ -12,12 +12,13 @@ env_default DB_PASSWORD drills        # training-only default credentials
 env_default DB_NAME drills
 env_default PORT 3000
 env_default UPLOAD_DIR /var/lib/drills/uploads
+env_default UPLOAD_TMP_DIR "$UPLOAD_DIR/.partial"   # same filesystem: uploads are renamed into place
 env_default LOG_FILE /var/log/drills/backend.log
 env_default CORS_ORIGIN ""            # empty: no CORS headers
 env_default MIGRATIONS_DIR "/opt/drills/migrations/$DB_ENGINE"
 
 # Create missing directories for the app user (existing ones are left as
 # they are, so a mounted volume keeps its own ownership).
-for d in "$UPLOAD_DIR" "$(dirname "$LOG_FILE")"; do
+for d in "$UPLOAD_DIR" "$UPLOAD_TMP_DIR" "$(dirname "$LOG_FILE")"; do
   [ -d "$d" ] || install -d -o app -g app -m 0755 "$d"
 done

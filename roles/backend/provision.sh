@@ -41,7 +41,7 @@ for dir in "$DRILLS_SRC"/app/db/*/migrations; do
   install -m 0644 "$dir"/*.sql "/opt/drills/migrations/$engine/"
 done
 chmod -R a+rX /opt/drills
-install -d -o app -g app -m 0755 /var/lib/drills /var/lib/drills/uploads /var/log/drills
+install -d -o app -g app -m 0755 /var/lib/drills /var/lib/drills/uploads /var/lib/drills/uploads/.partial /var/log/drills
 # The deploy hook a release pipeline runs after shipping a release (see the script).
 install -m 0755 "$(dirname "${BASH_SOURCE[0]}")/drills-deploy" /usr/local/sbin/drills-deploy
 

@@ -8,3 +8,4 @@ if _from_file API_BASE >/dev/null || [ -n "${API_BASE+x}" ]; then
 else
   echo "# API_BASE is not set: the front end has no API address." >>"$NEW_ENV"
 fi
+env_default CLIENT_MAX_BODY_SIZE 20m   # largest request body nginx accepts (nginx size: 20m, 512k; 0 = no limit)

@@ -30,6 +30,8 @@ function load() {
     },
     port: int('PORT', 3000),
     uploadDir: process.env.UPLOAD_DIR || '/var/lib/drills/uploads',
+    // Uploads are written here first, then renamed into uploadDir (same filesystem).
+    uploadTmpDir: process.env.UPLOAD_TMP_DIR || '/var/lib/drills/uploads/.partial',
     logFile: process.env.LOG_FILE || '/var/log/drills/backend.log',
     corsOrigin: process.env.CORS_ORIGIN || '',
     // Requests slower than this are logged as slow; still running after hangLogMs, as hanging.

@@ -1,5 +1,9 @@
 'use strict';
 // POST /api/uploads?name=<file name> (raw bytes) and GET /api/uploads.
+// An upload is written to a temp file in the temp directory (UPLOAD_TMP_DIR,
+// on the same filesystem as the uploads directory), then renamed into place:
+// readers never see a half-written file.
+const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const { HttpError, readBody } = require('../lib/http');
@@ -26,10 +30,12 @@ async function create(ctx) {
   }
   const body = await readBody(ctx.req, MAX_BYTES);
   const target = path.join(ctx.config.uploadDir, name);
+  const tmp = path.join(ctx.config.uploadTmpDir, `${name}.${crypto.randomBytes(6).toString('hex')}.part`);
   try {
-    await fs.promises.writeFile(target, body);
+    await fs.promises.writeFile(tmp, body, { flag: 'wx', mode: 0o644 });
+    await fs.promises.rename(tmp, target);
   } catch (err) {
-    await fs.promises.unlink(target).catch(() => {});
+    await fs.promises.unlink(tmp).catch(() => {});
     log.error(`upload ${name} (${body.length} bytes) failed`, err);
     if (err.code === 'ENOSPC' || err.code === 'EDQUOT') {
       throw new HttpError(507, `no space left to store ${name}: ${err.message}`);
