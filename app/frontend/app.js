@@ -109,7 +109,21 @@
     return customer + ': ' + fmtCount(count) + ' invoices; ' + parts.join(', ');
   }
 
-  var invoiceQuery = { page: 1, pageSize: 20, pages: 1 };
+  // Next sends the last row's sort value and id (`after`) with the page
+  // number; Prev goes back to the cursor that opened the previous page.
+  var invoiceQuery = { page: 1, pageSize: 20, pages: 1, after: '', cursors: [''], last: null };
+
+  function cursorOf(inv, sort) {
+    if (!inv) return '';
+    if (sort === 'number') return inv.number;
+    return String(sort === 'amount_cents' ? inv.amount_cents : inv.issued_at) + ',' + inv.id;
+  }
+
+  function resetInvoicePaging() {
+    invoiceQuery.page = 1;
+    invoiceQuery.after = '';
+    invoiceQuery.cursors = [''];
+  }
 
   async function loadInvoices() {
     var params = new URLSearchParams({
@@ -119,9 +133,12 @@
       order: $('invoice-order').value,
     });
     var customer = $('invoice-customer').value.trim();
+    var sequence = $('invoice-sequence').value.trim();
     var status = $('invoice-status').value;
     if (customer) params.set('customer', customer);
+    if (sequence) params.set('sequence', sequence);
     if (status) params.set('status', status);
+    if (invoiceQuery.after) params.set('after', invoiceQuery.after);
     try {
       var data = await api('/api/invoices?' + params.toString());
       var body = $('invoices-body');
@@ -142,14 +159,15 @@
         });
         body.appendChild(tr);
       });
+      invoiceQuery.last = cursorOf(data.items[data.items.length - 1], params.get('sort'));
       invoiceQuery.pages = Math.max(1, Math.ceil(data.total / data.pageSize));
       // An unfiltered list on a big table comes with an estimated total.
       var about = data.totalIsEstimate ? 'about ' : '';
-      $('invoices-page').textContent = 'page ' + data.page + ' of ' + about + fmtCount(invoiceQuery.pages);
+      $('invoices-page').textContent = 'page ' + fmtCount(data.page) + ' of ' + about + fmtCount(invoiceQuery.pages);
       $('invoices-total').textContent = about + fmtCount(data.total) + ' invoices';
       show($('invoices-summary'), data.customerSummary ? summaryText(customer, data.customerSummary) : '');
       $('invoices-prev').disabled = data.page <= 1;
-      $('invoices-next').disabled = data.page >= invoiceQuery.pages;
+      $('invoices-next').disabled = data.page >= invoiceQuery.pages || !data.items.length;
       show($('invoices-error'), '');
       setState('invoices', 'loaded');
     } catch (err) {
@@ -160,17 +178,35 @@
 
   $('invoice-filters').addEventListener('submit', function (ev) {
     ev.preventDefault();
-    invoiceQuery.page = 1;
+    resetInvoicePaging();
     loadInvoices();
   });
   ['invoice-status', 'invoice-sort', 'invoice-order'].forEach(function (id) {
-    $(id).addEventListener('change', function () { invoiceQuery.page = 1; loadInvoices(); });
+    $(id).addEventListener('change', function () { resetInvoicePaging(); loadInvoices(); });
   });
   $('invoices-prev').addEventListener('click', function () {
-    if (invoiceQuery.page > 1) { invoiceQuery.page--; loadInvoices(); }
+    if (invoiceQuery.page <= 1) return;
+    invoiceQuery.page--;
+    // After a jump there is no cursor for the page before: the page number alone.
+    invoiceQuery.cursors.length = Math.max(1, Math.min(invoiceQuery.cursors.length, invoiceQuery.page));
+    invoiceQuery.after = invoiceQuery.cursors[invoiceQuery.page - 1] || '';
+    loadInvoices();
   });
   $('invoices-next').addEventListener('click', function () {
-    if (invoiceQuery.page < invoiceQuery.pages) { invoiceQuery.page++; loadInvoices(); }
+    if (invoiceQuery.page >= invoiceQuery.pages) return;
+    invoiceQuery.cursors[invoiceQuery.page] = invoiceQuery.last;
+    invoiceQuery.page++;
+    invoiceQuery.after = invoiceQuery.last;
+    loadInvoices();
+  });
+  // Jump to a page by number (no cursor: the API counts its way there); Next goes on from it.
+  $('invoices-goto').addEventListener('change', function () {
+    var n = Math.floor(Number($('invoices-goto').value));
+    if (!(n >= 1)) return;
+    invoiceQuery.page = Math.min(n, invoiceQuery.pages);
+    invoiceQuery.after = '';
+    invoiceQuery.cursors = [''];
+    loadInvoices();
   });
 
   // ---- Uploads

@@ -71,3 +71,37 @@ describe("bad-cors accepts only the app's exact origin", () => {
     expect(appSpellings("http://198.51.100.10/")).toEqual(["http://198.51.100.10/"]);
   });
 });
+
+describe("number-as-string and deep-pagination patch and EXPLAIN the app's real code", () => {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const fs = require("fs") as typeof import("fs");
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { HEALTHY_PARSE, RELEASE_PARSE, seedSequence } = require("../../faults/numberAsString") as typeof import("../../faults/numberAsString");
+  const route = fs.readFileSync(path.join(__dirname, "../../app/backend/routes/invoices.js"), "utf8");
+
+  it("the release's patch finds the healthy parsing in the route, once", () => {
+    expect(route.split(HEALTHY_PARSE).length).toBe(2);
+    expect(route).not.toContain(RELEASE_PARSE);
+  });
+
+  it("the healthy app binds the sequence number as text", () => {
+    const q = listQueries({ sequence: "0004827100" } as Record<string, unknown>);
+    expect(q.page.sql).toContain("WHERE sequence_number = ?");
+    expect(q.page.params[0]).toBe("0004827100");
+  });
+
+  it("a cursor seeks past the last row (a one-column index can serve it); without one the page is an OFFSET", () => {
+    const q = listQueries({ sort: "amount_cents", order: "desc", page: 2, pageSize: 20, after: { value: 500, id: 7 } } as Record<string, unknown>);
+    expect(q.page.sql).toBe(
+      "SELECT id, number, customer, amount_cents, status, issued_at FROM invoices WHERE amount_cents <= ? AND (amount_cents, id) < (?, ?) ORDER BY amount_cents DESC, id DESC LIMIT ?",
+    );
+    expect(q.page.params).toEqual([500, 500, 7, 20]);
+    expect(listQueries({ sort: "amount_cents", order: "asc", after: { value: 5, id: 1 } } as Record<string, unknown>).page.sql).toContain("amount_cents >= ? AND (amount_cents, id) > (?, ?)");
+    expect(listQueries({ sort: "amount_cents", page: 3 } as Record<string, unknown>).page.sql).toMatch(/LIMIT \? OFFSET \?$/);
+  });
+
+  it("the seed's sequence numbers are zero-padded to 10 digits", () => {
+    expect(seedSequence(1)).toBe("0000048271");
+    expect(seedSequence(1234567)).toHaveLength(10);
+  });
+});

@@ -11,8 +11,10 @@ SELECT CONCAT('user', seq),
 FROM seq_1_to_@SEED_USERS@
 WHERE seq BETWEEN 1 AND @SEED_USERS@;
 
-INSERT INTO invoices (number, customer, amount_cents, status, issued_at)
+INSERT INTO invoices (number, sequence_number, customer, amount_cents, status, issued_at)
 SELECT CONCAT('INV-', LPAD(seq, 8, '0')),
+       -- the provider's sequence: a permutation of 1 .. 2^31-2, zero-padded
+       LPAD((seq * 48271) % 2147483647, 10, '0'),
        CONCAT('customer-', LPAD((seq * 7919) % 10000 + 1, 5, '0')),
        100 + (seq * 2654435761) % 1000003 % 99900,
        CASE WHEN (seq * 2246822519) % 1000003 % 10 < 7 THEN 'paid'

@@ -28,8 +28,10 @@ SELECT 'user' || i,
        timestamp '2024-01-01 00:00:00' + i * interval '1 hour'
 FROM generate_series(1, @SEED_USERS@) AS s(i);
 
-INSERT INTO invoices (number, customer, amount_cents, status, issued_at)
+INSERT INTO invoices (number, sequence_number, customer, amount_cents, status, issued_at)
 SELECT 'INV-' || lpad(i::text, 8, '0'),
+       -- the provider's sequence: a permutation of 1 .. 2^31-2, zero-padded
+       lpad(((i::bigint * 48271) % 2147483647)::text, 10, '0'),
        'customer-' || lpad((i::bigint * 7919 % 10000 + 1)::text, 5, '0'),
        (100 + (i::bigint * 2654435761) % 1000003 % 99900)::integer,
        CASE WHEN (i::bigint * 2246822519) % 1000003 % 10 < 7 THEN 'paid'
