@@ -11,6 +11,13 @@ export interface CheckContext {
   sql(query: string, params?: unknown[]): Promise<Array<Record<string, unknown>>>;
   /** Open the front end (default: the plan's app URL) in a real headless browser and report each section. */
   browser(url?: string): Promise<BrowserResult>;
+  /**
+   * Restart a node as its host would (power cycle): resolves once the node
+   * runs again, not once it is healthy (what comes back is for the check to
+   * judge). Docker: the container is restarted. AWS: `sudo systemctl reboot`
+   * over SSH, then wait until SSH answers again.
+   */
+  restart(role: Role): Promise<void>;
 }
 
 export interface ExecResult {
