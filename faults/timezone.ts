@@ -100,10 +100,14 @@ async function removeUsers(ctx: CheckContext, ids: number[]): Promise<void> {
 function atOtherHours(shiftsMs: number[]): string {
   return [
     "set -uo pipefail",
-    "pid=$(ss -Hltnp 'sport = :3000' | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)",
+    "# Root in a container may not read another user's process details (no CAP_SYS_PTRACE): ask as that user.",
+    "listener() { \"$@\" ss -Hltnp 'sport = :3000' | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }",
+    "pid=$(listener); [ -n \"$pid\" ] || pid=$(listener runuser -u app --)",
     '[ -n "$pid" ] || { echo NOAPP; exit 0; }',
-    'user=$(stat -c %U /proc/$pid); cwd=$(readlink /proc/$pid/cwd)',
-    "mapfile -d '' cmd </proc/$pid/cmdline; mapfile -d '' envs </proc/$pid/environ",
+    'user=$(stat -c %U /proc/$pid)',
+    'as() { if [ "$user" = root ]; then "$@"; else runuser -u "$user" -- "$@"; fi; }',
+    "cwd=$(as readlink /proc/$pid/cwd)",
+    "mapfile -d '' cmd </proc/$pid/cmdline; mapfile -d '' envs < <(as cat /proc/$pid/environ)",
     "dir=$(mktemp -d /tmp/.check.XXXXXX); chmod 0755 \"$dir\"; echo 0 >\"$dir/shift\"; chmod 0644 \"$dir/shift\"",
     "cat >\"$dir/clock.js\" <<'JS'",
     "const fs = require('fs');",
