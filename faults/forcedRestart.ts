@@ -16,6 +16,13 @@ const BACKEND_LOG = "/var/log/drills/backend.log";
 /** A port only the restart's handshake uses (proxy -> backend), for the few seconds of the restart. */
 const HANDSHAKE_PORT = 3999;
 
+/**
+ * Bash arithmetic: when the node's PID 1 started, in epoch seconds (boot time
+ * + its start in clock ticks). Not \`ps -o etimes\`: with lxcfs, ps mixes the
+ * node's uptime with the machine's ticks.
+ */
+const PID1_STARTED = "$(awk '/^btime/{print $2}' /proc/stat) + $(awk '{print $22}' /proc/1/stat) / $(getconf CLK_TCK)";
+
 /** The app through the proxy: health status, or the error. */
 async function health(ctx: CheckContext): Promise<{ status: number; error: string }> {
   const r = await ctx.http(`${ctx.plan.appUrl}api/health`, { timeoutMs: 5000 });
@@ -217,15 +224,14 @@ export function forcedRestart(params: ForcedRestartParams = {}): Fault {
             `then=$(( $(date +%s) - ${daysAgo} * 86400 ))`,
             `m=$(stat -c %Y ${CONF}); grep -qx 'autostart=false' ${CONF} && [ $(( m - then )) -ge 0 ] && [ $(( m - then )) -le 600 ] || echo MISSING conf`,
             `grep -q 'autostart=true -> autostart=false' ${CHANGES} && grep -q 'supervisorctl start backend' ${CHANGES} || echo MISSING changes`,
-            `[ "$(ps -o etimes= -p 1 | tr -d ' ')" -lt 3600 ] || echo MISSING restart`,
+            `[ $(( $(date +%s) - (${PID1_STARTED}) )) -lt 3600 ] || echo MISSING restart`,
             `grep -q 'received SIGTERM' ${SUPERVISOR_LOG} && tac ${SUPERVISOR_LOG} | sed '/received SIGTERM/q' | grep -q "spawned: 'cron'" && ! tac ${SUPERVISOR_LOG} | sed '/received SIGTERM/q' | grep -q "spawned: 'backend'" || echo MISSING supervisor`,
             `tail -n 3 ${BACKEND_LOG} | grep -q 'SIGTERM received, shutting down' || echo MISSING app`,
           ].join("\n"),
         );
         const missing = r.stdout.split("\n").filter((l) => l.startsWith("MISSING ")).map((l) => artifacts[l.slice(8).trim()] ?? l);
         // The other nodes ran on: only the backend restarted.
-        // When PID 1 started (epoch seconds: boot time + its start in clock ticks), without ps or lxcfs.
-        const started = `echo $(( $(awk '/^btime/{print $2}' /proc/stat) + $(awk '{print $22}' /proc/1/stat) / $(getconf CLK_TCK) ))`;
+        const started = `echo $(( ${PID1_STARTED} ))`;
         const proxyStart = Number((await ctx.exec("proxy", started)).stdout.trim());
         const backendStart = Number((await ctx.exec("backend", started)).stdout.trim());
         if (!(backendStart > proxyStart)) missing.push(`${artifacts.restart} (PID 1 started at ${backendStart} on the backend, ${proxyStart} on the proxy, epoch seconds)`);
