@@ -14,6 +14,13 @@ export interface CheckContext {
    * then, once the sections loaded, act on the page as a user does (`steps`, in order).
    */
   browser(url?: string, steps?: BrowserStep[]): Promise<BrowserResult>;
+  /**
+   * Restart a node as its host would (power cycle): resolves once the node
+   * runs again, not once it is healthy (what comes back is for the check to
+   * judge). Docker: the container is restarted. AWS: `sudo systemctl reboot`
+   * over SSH, then wait until SSH answers again.
+   */
+  restart(role: Role): Promise<void>;
 }
 
 export interface ExecResult {

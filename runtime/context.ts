@@ -48,6 +48,23 @@ export async function sql(plan: LevelPlan, query: string, params: unknown[] = []
   }
 }
 
+/**
+ * Restart a node's container and wait until it runs again (at most 60 s).
+ * Not until healthy: a node whose app does not come back stays unhealthy,
+ * and that is what the caller wants to see.
+ */
+async function restartNode(docker: Docker, name: string): Promise<void> {
+  const c = docker.getContainer(name);
+  await c.restart({ t: 10 });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const s = (await c.inspect()).State;
+    if (s.Running && !s.Restarting) return;
+    if (Date.now() > deadline) throw new Error(`node ${name} did not run again within 60 s of its restart (state ${s.Status})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** Probes and checks for a level running on the local Docker engine. */
 export function dockerContext(docker: Docker, plan: LevelPlan): CheckContext {
   return {
@@ -56,5 +73,6 @@ export function dockerContext(docker: Docker, plan: LevelPlan): CheckContext {
     http,
     sql: (q, p) => sql(plan, q, p),
     browser: (url, steps) => loadApp(url ?? plan.appUrl, 15_000, steps),
+    restart: (role: Role) => restartNode(docker, nodeOf(plan, role).name),
   };
 }

@@ -20,6 +20,7 @@ const uploads = require('./routes/uploads');
 const ROUTES = {
   '/api/health': { GET: health },
   '/api/users': { GET: users.list, POST: users.create },
+  '/api/users/today': { GET: users.today },
   '/api/invoices': { GET: invoices.list },
   '/api/uploads': { GET: uploads.list, POST: uploads.create },
 };

@@ -56,15 +56,22 @@
   }
 
   // ---- Users
+  function userItems(list, items, empty) {
+    list.replaceChildren();
+    items.forEach(function (u) {
+      list.appendChild(li([{ text: u.name + ' <' + u.email + '>' }, { text: fmtDate(u.created_at), className: 'muted' }]));
+    });
+    if (!items.length) list.appendChild(li([{ text: empty, className: 'muted' }]));
+  }
+
   async function loadUsers() {
     try {
       var data = await api('/api/users');
-      var list = $('users-list');
-      list.replaceChildren();
-      data.items.forEach(function (u) {
-        list.appendChild(li([{ text: u.name + ' <' + u.email + '>' }, { text: fmtDate(u.created_at), className: 'muted' }]));
-      });
-      if (!data.items.length) list.appendChild(li([{ text: 'No users yet.', className: 'muted' }]));
+      userItems($('users-list'), data.items, 'No users yet.');
+      // The day is the server's: it knows which day the stored times belong to.
+      var today = await api('/api/users/today');
+      $('users-today-title').textContent = 'Created today (' + today.day + ')';
+      userItems($('users-today'), today.items, 'No users created today.');
       show($('users-error'), '');
       setState('users', 'loaded');
     } catch (err) {

@@ -38,6 +38,7 @@ function corsContext(allow: (origin: string | undefined) => string | undefined):
     exec: async () => ({ code: 0, stdout: "0", stderr: "" }),
     sql: async () => [],
     browser: async () => loaded,
+    restart: async () => undefined,
     http: async (_url: string, init?: HttpInit): Promise<HttpResult> => {
       const acao = allow(init?.headers?.Origin);
       return { status: 200, ms: 1, text: "{}", headers: acao === undefined ? {} : { "access-control-allow-origin": acao } };

@@ -1,8 +1,14 @@
 'use strict';
-// GET /api/users (newest 100) and POST /api/users {name, email}.
+// GET /api/users (newest 100), POST /api/users {name, email} and
+// GET /api/users/today (the users created today, newest 100).
 const { HttpError, readJson } = require('../lib/http');
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+// created_at holds UTC (the database's clock): a day is a UTC day (YYYY-MM-DD).
+const dayOf = (d) => d.toISOString().slice(0, 10);
 
 const toUser = (r) => ({ id: Number(r.id), name: r.name, email: r.email, created_at: r.created_at });
 
@@ -10,6 +16,15 @@ async function list(ctx) {
   const rows = await ctx.db.query(
     'SELECT id, name, email, created_at FROM users ORDER BY created_at DESC, id DESC LIMIT 100');
   return [200, { items: rows.map(toUser) }];
+}
+
+async function today(ctx) {
+  const day = dayOf(new Date());
+  const next = dayOf(new Date(Date.parse(day) + DAY_MS));
+  const rows = await ctx.db.query(
+    'SELECT id, name, email, created_at FROM users WHERE created_at >= ? AND created_at < ? ' +
+    'ORDER BY created_at DESC, id DESC LIMIT 100', [day, next]);
+  return [200, { day, items: rows.map(toUser) }];
 }
 
 async function create(ctx) {
@@ -28,4 +43,4 @@ async function create(ctx) {
   }
 }
 
-module.exports = { list, create };
+module.exports = { list, today, create };
