@@ -117,7 +117,9 @@ export function program(): Command {
         process.once("SIGINT", onSignal);
         process.once("SIGTERM", onSignal);
         try {
-          const opts = { log: (l: string) => info(`  ${l}`), recreate: !!o.recreate, revealFaults: !!o.showFaults, keepOnFailure: !!o.keepOnFailure };
+          const { ensurePlayerKey } = await import("../runtime/sshKeys");
+          const playerKey = ensurePlayerKey(plan.stack).publicKey;
+          const opts = { log: (l: string) => info(`  ${l}`), recreate: !!o.recreate, revealFaults: !!o.showFaults, keepOnFailure: !!o.keepOnFailure, playerKey };
           return { level, plan, r: await (await deployer()).up(plan, opts) };
         } finally {
           process.removeListener("SIGINT", onSignal);
@@ -135,7 +137,11 @@ export function program(): Command {
   levelOptions(p.command("down <level>").description("remove every container, network and volume the level's stack created")).action(
     async (id: string, o: LevelFlags) => {
       const { plan } = planFor(id, o);
-      const r = await withStackLock("down", id, plan, async () => (await deployer()).down(plan.stack, (l) => info(`  ${l}`)));
+      const r = await withStackLock("down", id, plan, async () => {
+        const removed = await (await deployer()).down(plan.stack, (l) => info(`  ${l}`));
+        (await import("../runtime/sshKeys")).removePlayerKey(plan.stack);
+        return removed;
+      });
       out(`${plan.stack}: removed ${r.containers} containers, ${r.networks} networks, ${r.volumes} volumes`);
     },
   );

@@ -1,6 +1,7 @@
 import { LevelDefinition } from "../levels/types";
 import { Deployer, stackFlag } from "../plan/names";
 import { LevelPlan } from "../plan/types";
+import { savePulumiKey } from "./access";
 
 
 /**
@@ -14,12 +15,13 @@ export function renderBrief(level: LevelDefinition, plan: LevelPlan, deployer: D
     plan.target === "aws"
       ? [
           `- Start: \`pulumi up --stack ${plan.stack}\` (EC2 instances; they terminate themselves when the level's time-to-live ends)`,
-          `- SSH key: \`pulumi stack output --stack ${plan.stack} --show-secrets sshPrivateKey > ${plan.prefix}.pem && chmod 600 ${plan.prefix}.pem\``,
+          `- SSH key (the node commands below use it): \`${savePulumiKey(plan.stack)}\``,
           `- Stop and remove everything: \`pulumi destroy --stack ${plan.stack}\``,
         ]
       : deployer === "pulumi"
         ? [
             `- Start: \`pulumi up --stack ${plan.stack}\` (containers on the local Docker engine)`,
+            `- SSH key (the node commands below use it): \`${savePulumiKey(plan.stack)}\``,
             `- Stop and remove everything: \`pulumi destroy --stack ${plan.stack}\``,
           ]
         : [
