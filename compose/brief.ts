@@ -59,13 +59,14 @@ export function renderBrief(level: LevelDefinition, plan: LevelPlan, deployer: D
   );
   lines.push("", "## What users see", "", ...level.brief.symptoms.map((s) => `- ${s}`));
   lines.push("", "## Objectives", "", ...level.objectives.map((o, i) => `${i + 1}. ${o}`));
-  // The CLI's check reaches Docker levels; on AWS the instructor checks by hand for now.
-  if (level.faults.length > 0 && plan.target === "docker") {
+  // On AWS the CLI checks over SSH from the stack's outputs (--pulumi).
+  if (level.faults.length > 0) {
+    const check = plan.target === "docker" ? `npx drills check ${level.id}${flag}` : `npx drills check ${level.id} --stack ${plan.stack} --pulumi`;
     lines.push(
       "",
       "## Is it fixed?",
       "",
-      `\`npx drills check ${level.id}${flag}\` says OK, or NO with what still fails. Stuck? \`npx drills hint ${level.id}\`.`,
+      `\`${check}\` says OK, or NO with what still fails. Stuck? \`npx drills hint ${level.id}\`.`,
     );
   }
   lines.push(

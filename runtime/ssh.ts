@@ -43,6 +43,32 @@ function connectClient(cfg: ConnectConfig): Promise<Client> {
   });
 }
 
+/**
+ * A node's sshd may still be starting (its host keys are made at first
+ * start): retry a refused or reset connection until `ms` pass. A refused key
+ * is final.
+ */
+async function retryWhileStarting<T>(fn: () => Promise<T>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      const err = e as Error & { level?: string };
+      if (err.level === "client-authentication" || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/** Run actions (solutions, shortcuts, their undo) in order over SSH; a failing one stops with its output. */
+export async function runOverSsh(a: SshAccess, actions: Array<{ id: string; node: Role; script: string }>): Promise<void> {
+  for (const x of actions) {
+    const r = await sshExec(a, x.node, x.script);
+    if (r.code !== 0) throw new Error(`action ${x.id} on ${x.node} failed over SSH (exit ${r.code}): ${r.stderr || r.stdout}`);
+  }
+}
+
 function forwardOut(c: Client, host: string, port: number): Promise<ClientChannel> {
   return new Promise((resolve, reject) => c.forwardOut("127.0.0.1", 0, host, port, (e, ch) => (e ? reject(e) : resolve(ch))));
 }
@@ -56,7 +82,7 @@ interface Session {
 /** Log in to a role's node: straight to the entry node, through it (a forwarded TCP channel) for the others. */
 export async function openSession(a: SshAccess, role: Role): Promise<Session> {
   const auth = { username: a.user, privateKey: a.privateKey, readyTimeout: a.readyTimeoutMs ?? 20_000 };
-  const entry = await connectClient({ host: a.entry.host, port: a.entry.port, ...auth });
+  const entry = await retryWhileStarting(() => connectClient({ host: a.entry.host, port: a.entry.port, ...auth }), a.readyTimeoutMs ?? 20_000);
   if (role === SSH_ENTRY) return { client: entry, close: () => entry.end() };
   try {
     const sock = await forwardOut(entry, a.hosts[role], SSH_PORT);
