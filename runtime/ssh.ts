@@ -33,12 +33,14 @@ export function dockerSshAccess(plan: LevelPlan, privateKey: string): SshAccess 
 function connectClient(cfg: ConnectConfig): Promise<Client> {
   return new Promise((resolve, reject) => {
     const c = new Client();
-    c.once("ready", () => {
-      // Later errors surface through the operation that meets them.
-      c.on("error", () => undefined);
-      resolve(c);
+    // ssh2 may emit more than one error for one failed connection; the first
+    // settles, later ones (and errors after ready) surface through the
+    // operation that meets them.
+    c.on("error", (e) => {
+      reject(e);
+      c.end();
     });
-    c.once("error", reject);
+    c.once("ready", () => resolve(c));
     c.connect(cfg);
   });
 }
