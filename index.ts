@@ -26,6 +26,6 @@ try {
 
 // Stack outputs; the SSH key only where there is one (AWS), so Docker stacks get no empty output.
 const outputs: Record<string, pulumi.Output<unknown>> = { appUrl: level.appUrl, apiUrl: level.apiUrl, nodes: level.nodes, brief: level.brief };
-/** AWS target: save with `pulumi stack output --show-secrets sshPrivateKey > <prefix>.pem`. */
+/** The stack's SSH key: the brief's line saves it where its ssh commands look (compose/access.ts savePulumiKey). */
 if (level.sshPrivateKey) outputs.sshPrivateKey = level.sshPrivateKey;
 export = outputs;

@@ -60,6 +60,20 @@ async function runningPlan(id: string, o: LevelFlags): Promise<ReturnType<typeof
   return base === undefined || base === ports.planBase(first.plan) ? first : planFor(id, { ...o, basePort: String(base) });
 }
 
+/** check/solve on a Pulumi stack: its outputs, then SSH only (runtime/sshStack.ts). */
+async function overSsh(id: string, o: LevelFlags, solve: boolean) {
+  const { level, options } = planFor(id, o);
+  const [{ levelPlan }, stack, ssh, verdict] = await Promise.all([
+    import("../compose/plan"),
+    import("../runtime/sshStack"),
+    import("../runtime/ssh"),
+    import("../runtime/verdict"),
+  ]);
+  const { plan, access, ctx } = stack.pulumiStackContext(levelPlan(level, options));
+  if (solve) await ssh.runOverSsh(access, verdict.solutionActions(level, plan));
+  return verdict.checkLevel(level, ctx);
+}
+
 const out = (s: string): void => {
   process.stdout.write(s.endsWith("\n") ? s : `${s}\n`);
 };
@@ -117,7 +131,9 @@ export function program(): Command {
         process.once("SIGINT", onSignal);
         process.once("SIGTERM", onSignal);
         try {
-          const opts = { log: (l: string) => info(`  ${l}`), recreate: !!o.recreate, revealFaults: !!o.showFaults, keepOnFailure: !!o.keepOnFailure };
+          const { ensurePlayerKey } = await import("../runtime/sshKeys");
+          const playerKey = ensurePlayerKey(plan.stack).publicKey;
+          const opts = { log: (l: string) => info(`  ${l}`), recreate: !!o.recreate, revealFaults: !!o.showFaults, keepOnFailure: !!o.keepOnFailure, playerKey };
           return { level, plan, r: await (await deployer()).up(plan, opts) };
         } finally {
           process.removeListener("SIGINT", onSignal);
@@ -135,16 +151,21 @@ export function program(): Command {
   levelOptions(p.command("down <level>").description("remove every container, network and volume the level's stack created")).action(
     async (id: string, o: LevelFlags) => {
       const { plan } = planFor(id, o);
-      const r = await withStackLock("down", id, plan, async () => (await deployer()).down(plan.stack, (l) => info(`  ${l}`)));
+      const r = await withStackLock("down", id, plan, async () => {
+        const removed = await (await deployer()).down(plan.stack, (l) => info(`  ${l}`));
+        (await import("../runtime/sshKeys")).removePlayerKey(plan.stack);
+        return removed;
+      });
       out(`${plan.stack}: removed ${r.containers} containers, ${r.networks} networks, ${r.volumes} volumes`);
     },
   );
 
   levelOptions(p.command("check <level>").description("decide whether the running level is fixed: OK (exit 0) or NO with reasons (exit 1)"))
     .option("--json", "print the verdict as JSON")
-    .action(async (id: string, o: LevelFlags & { json?: boolean }) => {
+    .option("--pulumi", "a stack deployed with Pulumi (AWS too): read its outputs and check over SSH")
+    .action(async (id: string, o: LevelFlags & { json?: boolean; pulumi?: boolean }) => {
       const { plan: named } = planFor(id, o);
-      const r = await withStackLock("check", id, named, async () => {
+      const r = o.pulumi ? await overSsh(id, o, false) : await withStackLock("check", id, named, async () => {
         const { level, plan } = await runningPlan(id, o);
         return (await runtime()).check(level, plan);
       });
@@ -176,9 +197,10 @@ export function program(): Command {
     });
 
   levelOptions(p.command("solve <level>").description("instructors: apply the level's reference solution, then check"))
-    .action(async (id: string, o: LevelFlags) => {
+    .option("--pulumi", "a stack deployed with Pulumi (AWS too): read its outputs and solve over SSH")
+    .action(async (id: string, o: LevelFlags & { pulumi?: boolean }) => {
       const { plan: named } = planFor(id, o);
-      const r = await withStackLock("solve", id, named, async () => {
+      const r = o.pulumi ? await overSsh(id, o, true) : await withStackLock("solve", id, named, async () => {
         const { level, plan } = await runningPlan(id, o);
         const game = await runtime();
         await game.solve(level, plan, (l) => info(`  ${l}`));

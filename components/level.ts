@@ -27,7 +27,7 @@ export class Level extends pulumi.ComponentResource {
   public readonly apiUrl: pulumi.Output<string | undefined>;
   public readonly nodes: pulumi.Output<Record<string, NodeAccess>>;
   public readonly brief: pulumi.Output<string>;
-  /** AWS only: the level's generated SSH key (secret). */
+  /** The level's generated SSH key (secret): `pulumi stack output --show-secrets sshPrivateKey`. */
   public readonly sshPrivateKey?: pulumi.Output<string>;
 
   constructor(name: string, args: LevelArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -47,7 +47,9 @@ export class Level extends pulumi.ComponentResource {
       nodes = t.nodes;
     } else {
       const p = dockerPlan(plan);
-      resolved = new DockerTarget(name, { plan: p }, { parent: this }).ready.apply(() => p);
+      const t = new DockerTarget(name, { plan: p }, { parent: this });
+      this.sshPrivateKey = t.privateKey;
+      resolved = t.ready.apply(() => p);
     }
     this.appUrl = resolved.apply((p) => p.appUrl);
     this.apiUrl = resolved.apply((p) => p.apiUrl);

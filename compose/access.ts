@@ -1,4 +1,11 @@
+import { playerKeyFile } from "../plan/app";
 import { LevelPlan } from "../plan/types";
+
+/** The one line that saves a Pulumi stack's key (a secret stack output) where the brief's ssh commands look for it. */
+export function savePulumiKey(stack: string): string {
+  const f = playerKeyFile(stack);
+  return `mkdir -p ${f.replace(/\/[^/]+$/, "")} && pulumi stack output --stack ${stack} --show-secrets sshPrivateKey > ${f} && chmod 600 ${f}`;
+}
 
 /** Per-node facts a player needs (the `nodes` stack output, `drills up --json`). */
 export interface NodeAccess {

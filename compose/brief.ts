@@ -1,6 +1,7 @@
 import { LevelDefinition } from "../levels/types";
 import { Deployer, stackFlag } from "../plan/names";
 import { LevelPlan } from "../plan/types";
+import { savePulumiKey } from "./access";
 
 
 /**
@@ -14,12 +15,13 @@ export function renderBrief(level: LevelDefinition, plan: LevelPlan, deployer: D
     plan.target === "aws"
       ? [
           `- Start: \`pulumi up --stack ${plan.stack}\` (EC2 instances; they terminate themselves when the level's time-to-live ends)`,
-          `- SSH key: \`pulumi stack output --stack ${plan.stack} --show-secrets sshPrivateKey > ${plan.prefix}.pem && chmod 600 ${plan.prefix}.pem\``,
+          `- SSH key (the node commands below use it): \`${savePulumiKey(plan.stack)}\``,
           `- Stop and remove everything: \`pulumi destroy --stack ${plan.stack}\``,
         ]
       : deployer === "pulumi"
         ? [
             `- Start: \`pulumi up --stack ${plan.stack}\` (containers on the local Docker engine)`,
+            `- SSH key (the node commands below use it): \`${savePulumiKey(plan.stack)}\``,
             `- Stop and remove everything: \`pulumi destroy --stack ${plan.stack}\``,
           ]
         : [
@@ -57,13 +59,14 @@ export function renderBrief(level: LevelDefinition, plan: LevelPlan, deployer: D
   );
   lines.push("", "## What users see", "", ...level.brief.symptoms.map((s) => `- ${s}`));
   lines.push("", "## Objectives", "", ...level.objectives.map((o, i) => `${i + 1}. ${o}`));
-  // The CLI's check reaches Docker levels; on AWS the instructor checks by hand for now.
-  if (level.faults.length > 0 && plan.target === "docker") {
+  // On AWS the CLI checks over SSH from the stack's outputs (--pulumi).
+  if (level.faults.length > 0) {
+    const check = plan.target === "docker" ? `npx drills check ${level.id}${flag}` : `npx drills check ${level.id} --stack ${plan.stack} --pulumi`;
     lines.push(
       "",
       "## Is it fixed?",
       "",
-      `\`npx drills check ${level.id}${flag}\` says OK, or NO with what still fails. Stuck? \`npx drills hint ${level.id}\`.`,
+      `\`${check}\` says OK, or NO with what still fails. Stuck? \`npx drills hint ${level.id}\`.`,
     );
   }
   lines.push(

@@ -9,6 +9,7 @@ import { connect, dockerProblem, exec } from "./engine";
 import { attachExt4Image, detachExt4Image, ext4VolumesSupported } from "./ext4Volume";
 import { buildImage, ensureBaseImage, Log } from "./images";
 import { ensureLxcfs, lxcfsDockerMounts, nprocEnv } from "./lxcfs";
+import { installPlayerKey } from "./playerKey";
 import { describeHolder, engineClaims, LABEL_BASE_PORT, planBase, requirePortsFree } from "./ports";
 
 /**
@@ -28,6 +29,8 @@ export interface UpOptions {
   revealFaults?: boolean;
   /** On a failure, leave what this `up` created for a look instead of removing it. */
   keepOnFailure?: boolean;
+  /** The stack's SSH public key: the player's user on every node accepts it (runtime/sshKeys.ts). */
+  playerKey?: string;
 }
 
 export interface UpResult {
@@ -237,6 +240,10 @@ async function deploy(docker: Docker, plan: LevelPlan, opts: UpOptions, log: Log
       log(`${n.role} healthy after ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
     }),
   );
+  if (opts.playerKey) {
+    progress.step = { kind: "create", what: "installing the stack's SSH key" };
+    await installPlayerKey(docker, plan, opts.playerKey);
+  }
   log("finishing the level's setup");
   progress.step = { kind: "setup", what: "finishing the level's setup" };
   await runActions(docker, plan, plan.actions, opts.revealFaults ? log : () => undefined, (a) => {

@@ -11,6 +11,31 @@ export const INTERNAL_PORTS = { proxy: 80, backend: 3000, postgres: 5432, mysql:
 /** Offsets from the stack's base port on 127.0.0.1. */
 export const PORT_OFFSETS: Record<Role, number> = { proxy: 0, backend: 1, datastore: 2 };
 
+/**
+ * SSH: the one way in for players. Only the entry node (the proxy) publishes
+ * it (127.0.0.1 on Docker, its public address on AWS); the others are
+ * reached through it (ProxyJump), on both targets.
+ */
+export const SSH_PORT = 22;
+export const SSH_PORT_OFFSET = 3;
+export const SSH_ENTRY: Role = "proxy";
+/** The on-call user every node has (roles/common/lib.sh): key login only, passwordless sudo. */
+export const PLAYER_USER = "oncall";
+
+/** The stack's player key, relative to the project folder (written by `drills up`, removed by `down`). */
+export const playerKeyFile = (stack: string): string => `.drills/keys/${stack}/id_ed25519`;
+
+/**
+ * The one-line command a player runs to log in to a node: straight to the
+ * entry node, through it for the others. `-J` would not pass `-i` on to the
+ * jump, so the jump is spelled out as a ProxyCommand with the same key.
+ */
+export function sshCommand(role: Role, key: string, entry: { host: string; port: number }): string {
+  const port = entry.port === SSH_PORT ? "" : ` -p ${entry.port}`;
+  if (role === SSH_ENTRY) return `ssh -i ${key}${port} ${PLAYER_USER}@${entry.host}`;
+  return `ssh -i ${key} -o ProxyCommand="ssh -i ${key}${port} -W %h:%p ${PLAYER_USER}@${entry.host}" ${PLAYER_USER}@${role}`;
+}
+
 /** Default limits: small enough that a level at rest stays well under 600 MiB. */
 export const LIMITS: Record<Role, { memoryMiB: number; cpus: number; shmMiB: number }> = {
   proxy: { memoryMiB: 128, cpus: 0.5, shmMiB: 64 },
@@ -59,7 +84,7 @@ export function basePlan(app: AppSpec, options: LevelOptions): LevelPlan {
     ...LIMITS[role],
     restart: "unless-stopped",
     healthcheck: roleHealthcheck(role),
-    accessCommand: `docker exec -it ${prefix}-${role} bash`,
+    accessCommand: sshCommand(role, playerKeyFile(stack), { host: "127.0.0.1", port: base + SSH_PORT_OFFSET }),
     ...rest,
   });
 
@@ -87,7 +112,10 @@ export function basePlan(app: AppSpec, options: LevelOptions): LevelPlan {
     }),
     node("proxy", {
       env: { BACKEND_HOST: "backend", BACKEND_PORT: String(INTERNAL_PORTS.backend), API_BASE: "" },
-      ports: [{ name: "http", internal: INTERNAL_PORTS.proxy, host: base + PORT_OFFSETS.proxy }],
+      ports: [
+        { name: "http", internal: INTERNAL_PORTS.proxy, host: base + PORT_OFFSETS.proxy },
+        { name: "ssh", internal: SSH_PORT, host: base + SSH_PORT_OFFSET },
+      ],
       volumes: [],
       dependsOn: ["backend"],
     }),

@@ -24,13 +24,21 @@ export async function http(url: string, init: HttpInit = {}): Promise<HttpResult
   }
 }
 
-/** SQL as the app's user through the datastore's published 127.0.0.1 port. */
-export async function sql(plan: LevelPlan, query: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> {
-  const port = nodeOf(plan, "datastore").ports[0].host;
+/**
+ * SQL as the app's user, by default through the datastore's published
+ * 127.0.0.1 port; `at` is another local endpoint (an SSH tunnel).
+ */
+export async function sql(
+  plan: LevelPlan,
+  query: string,
+  params: unknown[] = [],
+  at: { host: string; port: number } = { host: "127.0.0.1", port: nodeOf(plan, "datastore").ports[0].host },
+): Promise<Array<Record<string, unknown>>> {
+  const { host, port } = at;
   const { user, password, database } = DB_CREDENTIALS;
   if (plan.engine === "postgres") {
     const { Client } = await import("pg");
-    const c = new Client({ host: "127.0.0.1", port, user, password, database, connectionTimeoutMillis: 5000, statement_timeout: 10_000 });
+    const c = new Client({ host, port, user, password, database, connectionTimeoutMillis: 5000, statement_timeout: 10_000 });
     await c.connect();
     try {
       return (await c.query(query, params)).rows as Array<Record<string, unknown>>;
@@ -39,7 +47,7 @@ export async function sql(plan: LevelPlan, query: string, params: unknown[] = []
     }
   }
   const mysql = await import("mysql2/promise");
-  const c = await mysql.createConnection({ host: "127.0.0.1", port, user, password, database, connectTimeout: 5000 });
+  const c = await mysql.createConnection({ host, port, user, password, database, connectTimeout: 5000 });
   try {
     const [rows] = await c.query({ sql: query, values: params, timeout: 10_000 });
     return rows as Array<Record<string, unknown>>;

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { playerKeyFile, sshCommand, SSH_ENTRY, SSH_PORT } from "../../plan/app";
 import { Endpoints, hasTokens, originToken, resolvePlan, resolveString } from "../../plan/endpoints";
 import { AwsOptions } from "../../plan/options";
 import { LevelPlan, NodeSpec, Role } from "../../plan/types";
@@ -9,8 +10,8 @@ import { stageImage } from "../../images/context";
 import { BundleSource } from "./bundle";
 import { FaultActions } from "./faultActions";
 import { Network } from "./network";
-import { AwsNode, SSH_USER } from "./node";
-import { ingressRules, SecurityGroups } from "./securityRules";
+import { AwsNode, sshConnection } from "./node";
+import { ingressRules, publicRoles, SecurityGroups } from "./securityRules";
 import { Sources } from "./sources";
 import { renderUserData } from "./userData";
 
@@ -27,7 +28,7 @@ export interface AwsTargetArgs {
   bundleSource?: (node: NodeSpec) => BundleSource;
 }
 
-/** A node as a player reaches it on AWS: the Name tag, an SSH command, public host:port per port. */
+/** A node as a player reaches it on AWS: the Name tag, an SSH command (through the entry node), host:port per port. */
 export interface AwsNodeAccess {
   instance: string;
   access: string;
@@ -82,7 +83,7 @@ export class AwsTarget extends pulumi.ComponentResource {
       "drills:ttl-hours": String(o.ttlHours),
     };
 
-    const network = new Network(name, { vpc: o.vpc, instanceTypes: plan.nodes.map((n) => o.instanceTypes[n.role]), nameTag: plan.prefix, tags }, parent);
+    const network = new Network(name, { stack: plan.stack, vpc: o.vpc, instanceTypes: plan.nodes.map((n) => o.instanceTypes[n.role]), nameTag: plan.prefix, tags }, parent);
     const firewall = new SecurityGroups(
       name,
       { vpcId: network.vpcId, nodes: plan.nodes, rules: ingressRules(plan, o.allowedCidr), description: `drills ${plan.stack}`, tags },
@@ -100,25 +101,29 @@ export class AwsTarget extends pulumi.ComponentResource {
     const ami = debianAmi(o.ami, parent);
 
     // Instances in plan order: each knows the nodes before it by name (/etc/hosts)
-    // and by public origin (endpoint placeholders in its settings).
+    // and by origin (endpoint placeholders in its settings). Only the entry node
+    // (and an API with its own origin) gets a public address.
     const expires = new Date(Date.now() + o.ttlHours * 3600_000).toISOString();
+    const exposed = new Set(publicRoles(plan));
     const ports = Object.fromEntries(plan.nodes.map((n) => [n.role, String(n.ports[0].internal)])) as Record<Role, string>;
     const origin = (ip: string, role: Role): string => `http://${ip}${ports[role] === "80" ? "" : `:${ports[role]}`}`;
+    const addressOf = (role: Role, i: aws.ec2.Instance): pulumi.Output<string> => (exposed.has(role) ? i.publicIp : i.privateIp);
     const earlier: Array<{ role: Role; instance: aws.ec2.Instance }> = [];
-    const ready: command.remote.Command[] = [];
+    const nodes: Array<{ role: Role; node: AwsNode }> = [];
     for (const n of plan.nodes) {
       const before = [...earlier];
       const userData = (volumeIds: pulumi.Output<string[]>) =>
         pulumi
           .all([
             pulumi.all(before.map((e) => e.instance.privateIp)),
-            pulumi.all(before.map((e) => e.instance.publicIp)),
+            pulumi.all(before.map((e) => addressOf(e.role, e.instance))),
             volumeIds,
             sources.bucketName,
             region,
+            key.publicKeyOpenssh,
           ])
-          .apply(([privateIps, publicIps, ids, bucketName, regionName]) => {
-            const e = endpointsOf(plan, before.map((b) => b.role), publicIps, origin, ports);
+          .apply(([privateIps, addresses, ids, bucketName, regionName, playerKey]) => {
+            const e = endpointsOf(plan, before.map((b) => b.role), addresses, origin, ports);
             const env = Object.fromEntries(
               Object.entries(n.env).map(([k, v]) => {
                 const r = resolveString(v, e);
@@ -135,8 +140,10 @@ export class AwsTarget extends pulumi.ComponentResource {
               volumes: ids.map((volumeId, i) => ({ volumeId, target: sized[i].target, sizeMiB: sized[i].sizeMiB })),
               ttlHours: o.ttlHours,
               source: { kind: "s3", bucket: bucketName, key: sources.keys[n.role] as string, region: regionName },
+              playerKey,
             });
           });
+      const isPublic = exposed.has(n.role);
       const node = new AwsNode(
         `${name}-${n.role}`,
         {
@@ -144,30 +151,42 @@ export class AwsTarget extends pulumi.ComponentResource {
           prefix: plan.prefix,
           ami,
           instanceType: o.instanceTypes[n.role],
-          subnetId: network.subnetId,
+          subnetId: isPublic ? network.subnetId : network.privateSubnetId,
           availabilityZone: network.availabilityZone,
           securityGroupId: firewall.groups[n.role].id,
+          publicAddress: isPublic,
           keyName: keyPair.keyName,
           iamInstanceProfile: sources.profileName,
           userData,
-          privateKey: key.privateKeyOpenssh,
-          allowedCidr: o.allowedCidr,
           tags,
           expires,
-          bootAfter: [...sources.objects, sources.policy],
-          readyAfter: [...ready],
+          // A private node installs packages at boot: its way out must exist first.
+          bootAfter: [...sources.objects, sources.policy, ...(isPublic ? [] : [network.privateEgress])],
         },
         parent,
       );
-      ready.push(node.ready);
+      nodes.push({ role: n.role, node });
       this.instances[n.role] = node.instance;
       earlier.push({ role: n.role, instance: node.instance });
     }
 
-    const publicIps = pulumi.all(plan.nodes.map((n) => (this.instances[n.role] as aws.ec2.Instance).publicIp));
-    const resolvedBase = publicIps.apply((ips) => {
+    // Readiness over SSH, in plan order, every node through the entry node as a player would.
+    const entry = nodes.find((x) => x.role === SSH_ENTRY)?.node;
+    if (!entry) throw new Error(`plan ${plan.stack}: no ${SSH_ENTRY} node to enter by`);
+    const entryIp = entry.instance.publicIp;
+    const connect = (role: Role): command.types.input.remote.ConnectionArgs => {
+      const inst = this.instances[role] as aws.ec2.Instance;
+      return role === SSH_ENTRY ? sshConnection(entryIp, key.privateKeyOpenssh) : sshConnection(inst.privateIp, key.privateKeyOpenssh, entryIp);
+    };
+    const reach = entry.checkReach(o.allowedCidr);
+    const ready: command.remote.Command[] = [];
+    for (const { role, node } of nodes) ready.push(node.checkReady(connect(role), [reach, ...ready]));
+
+    const addresses = pulumi.all(plan.nodes.map((n) => addressOf(n.role, this.instances[n.role] as aws.ec2.Instance)));
+    const resolvedBase = pulumi.all([addresses, entryIp]).apply(([ips, entryAddress]) => {
       const e = endpointsOf(plan, plan.nodes.map((n) => n.role), ips, origin, ports);
-      const access = Object.fromEntries(plan.nodes.map((n, i) => [n.role, sshCommand(plan.prefix, ips[i])])) as Record<Role, string>;
+      const keyFile = playerKeyFile(plan.stack);
+      const access = Object.fromEntries(plan.nodes.map((n) => [n.role, sshCommand(n.role, keyFile, { host: entryAddress, port: SSH_PORT })])) as Record<Role, string>;
       return resolvePlan(plan, e, access);
     });
     const actions = new FaultActions(
@@ -176,7 +195,7 @@ export class AwsTarget extends pulumi.ComponentResource {
         actions: plan.actions,
         scripts: resolvedBase.apply((p) => p.actions.map((a) => a.script)),
         instances: this.instances,
-        privateKey: key.privateKeyOpenssh,
+        connection: connect,
         after: ready,
       },
       parent,
@@ -184,20 +203,17 @@ export class AwsTarget extends pulumi.ComponentResource {
 
     const done = pulumi.all([...ready, ...actions.commands].map((c) => c.stdout));
     this.resolved = pulumi.all([resolvedBase, done]).apply(([p]) => p);
-    this.nodes = pulumi.all([this.resolved, publicIps]).apply(([p, ips]) => awsNodeAccess(p, ips));
+    this.nodes = pulumi.all([this.resolved, addresses]).apply(([p, ips]) => awsNodeAccess(p, ips));
     this.registerOutputs({ resolved: this.resolved, nodes: this.nodes, privateKey: this.privateKey });
   }
 }
 
-/** The command a player runs to log in, with the key saved as <prefix>.pem. */
-export const sshCommand = (prefix: string, ip: string): string => `ssh -i ${prefix}.pem ${SSH_USER}@${ip}`;
-
-/** Per role: the instance's Name tag, its SSH command, and each port on its public address. */
-export function awsNodeAccess(plan: LevelPlan, publicIps: string[]): Record<string, AwsNodeAccess> {
+/** Per role: the instance's Name tag, its SSH command, and each port on its address (public, or private for a private node). */
+export function awsNodeAccess(plan: LevelPlan, addresses: string[]): Record<string, AwsNodeAccess> {
   return Object.fromEntries(
     plan.nodes.map((n, i) => [
       n.role,
-      { instance: n.name, access: n.accessCommand, ports: Object.fromEntries(n.ports.map((p) => [p.name, `${publicIps[i]}:${p.internal}`])) },
+      { instance: n.name, access: n.accessCommand, ports: Object.fromEntries(n.ports.map((p) => [p.name, `${addresses[i]}:${p.internal}`])) },
     ]),
   );
 }
@@ -206,12 +222,12 @@ export function awsNodeAccess(plan: LevelPlan, publicIps: string[]): Record<stri
 function endpointsOf(
   plan: LevelPlan,
   roles: Role[],
-  publicIps: string[],
+  addresses: string[],
   origin: (ip: string, role: Role) => string,
   ports: Record<Role, string>,
 ): Endpoints {
   const o = {} as Record<Role, string>;
-  roles.forEach((r, i) => (o[r] = origin(publicIps[i], r)));
+  roles.forEach((r, i) => (o[r] = origin(addresses[i], r)));
   // Not created yet: keep the placeholder, so a reference to it is caught.
   for (const n of plan.nodes) if (!(n.role in o)) o[n.role] = originToken(n.role);
   return { origin: o, port: ports };

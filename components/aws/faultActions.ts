@@ -2,7 +2,6 @@ import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ActionSpec, Role } from "../../plan/types";
-import { sshConnection } from "./node";
 
 export interface FaultActionsArgs {
   /** The plan's actions, in order (scripts may hold unresolved placeholders). */
@@ -11,14 +10,15 @@ export interface FaultActionsArgs {
   scripts: pulumi.Output<string[]>;
   /** The instance each role runs on. */
   instances: Partial<Record<Role, aws.ec2.Instance>>;
-  /** The level's SSH private key (secret). */
-  privateKey: pulumi.Input<string>;
+  /** How to SSH to a role's node (through the entry node for the private ones). */
+  connection: (role: Role) => command.types.input.remote.ConnectionArgs;
   /** What the first action waits for (every node's readiness). */
   after: pulumi.Resource[];
 }
 
 /**
- * The level's faults, applied over SSH (`sudo bash -s`) one after another.
+ * The level's faults, applied over SSH (`sudo bash -s`) one after another,
+ * through the entry node as every SSH session.
  * Each re-runs when the instance it acts on is replaced (triggers).
  */
 export class FaultActions extends pulumi.ComponentResource {
@@ -33,7 +33,7 @@ export class FaultActions extends pulumi.ComponentResource {
       const cmd = new command.remote.Command(
         `${name}-action-${a.id}`,
         {
-          connection: sshConnection(inst.publicIp, args.privateKey),
+          connection: args.connection(a.node),
           create: "sudo bash -s",
           stdin: args.scripts.apply((s) => s[i]),
           triggers: [inst.id],

@@ -10,9 +10,19 @@ export const SSH_USER = "admin";
 export const ROOT_GIB: Record<Role, number> = { proxy: 8, backend: 8, datastore: 16 };
 export const VOLUME_GIB = 1;
 
-/** SSH to an instance with the level's key; retried while it boots (60 dials of 10 s). */
-export function sshConnection(host: pulumi.Input<string>, privateKey: pulumi.Input<string>): command.types.input.remote.ConnectionArgs {
-  return { host, user: SSH_USER, privateKey, dialErrorLimit: 60, perDialTimeout: 10 };
+/**
+ * SSH to an instance with the level's key, retried while it boots (60 dials
+ * of 10 s): straight to the entry node (`via` unset), to any other node by
+ * its private address through the entry node's public one (a bastion, as
+ * the player's ProxyJump).
+ */
+export function sshConnection(
+  host: pulumi.Input<string>,
+  privateKey: pulumi.Input<string>,
+  via?: pulumi.Input<string>,
+): command.types.input.remote.ConnectionArgs {
+  const conn = { host, user: SSH_USER, privateKey, dialErrorLimit: 60, perDialTimeout: 10 };
+  return via === undefined ? conn : { ...conn, proxy: { host: via, user: SSH_USER, privateKey, dialErrorLimit: 60, perDialTimeout: 10 } };
 }
 
 /**
@@ -49,33 +59,30 @@ export interface AwsNodeArgs {
   subnetId: pulumi.Input<string>;
   availabilityZone: pulumi.Input<string>;
   securityGroupId: pulumi.Input<string>;
+  /** A public address (the entry node; the backend where the API has its own origin); private only otherwise. */
+  publicAddress: boolean;
   keyName: pulumi.Input<string>;
   iamInstanceProfile: pulumi.Input<string>;
   /** The user data, given the ids of the node's dedicated volumes (in node.volumes order, sized ones only). */
   userData: (volumeIds: pulumi.Output<string[]>) => pulumi.Input<string>;
-  /** The level's SSH private key (secret), for the readiness check. */
-  privateKey: pulumi.Input<string>;
-  /** Named in the error when this machine cannot reach SSH. */
-  allowedCidr: string;
   tags: Record<string, string>;
   /** Instance-only tags that change every run (ignored after creation). */
   expires: string;
-  /** What must exist before the instance boots (its sources, its role's policy). */
+  /** What must exist before the instance boots (its sources, its role's policy, a private subnet's way out). */
   bootAfter: pulumi.Resource[];
-  /** What must be ready before this node's readiness check (earlier nodes). */
-  readyAfter: pulumi.Resource[];
 }
 
 /**
  * One node on EC2: its dedicated EBS volumes, the instance, the volume
- * attachments (children of the instance), and a readiness check over SSH
- * (cloud-init done, healthcheck passing), preceded by a reachability check
- * from this machine that explains an allowedCidr that leaves it out.
+ * attachments (children of the instance); then (once the entry node
+ * exists) a readiness check over SSH (cloud-init done, healthcheck
+ * passing), on the entry node preceded by a reachability check from this
+ * machine that explains an allowedCidr that leaves it out.
  */
 export class AwsNode extends pulumi.ComponentResource {
   public readonly instance: aws.ec2.Instance;
-  /** Completes once the node is provisioned and healthy. */
-  public readonly ready: command.remote.Command;
+  private readonly attachments: aws.ec2.VolumeAttachment[];
+  private readonly baseName: string;
 
   constructor(name: string, args: AwsNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("drills:aws:Node", name, {}, opts);
@@ -97,7 +104,7 @@ export class AwsNode extends pulumi.ComponentResource {
         instanceType: args.instanceType,
         subnetId: args.subnetId,
         vpcSecurityGroupIds: [args.securityGroupId],
-        associatePublicIpAddress: true,
+        associatePublicIpAddress: args.publicAddress,
         keyName: args.keyName,
         iamInstanceProfile: args.iamInstanceProfile,
         userData: args.userData(pulumi.all(volumes.map((v) => v.id))),
@@ -115,7 +122,8 @@ export class AwsNode extends pulumi.ComponentResource {
         ignoreChanges: ["ami", 'tags["drills:expires"]', 'tagsAll["drills:expires"]'],
       },
     );
-    const attachments = volumes.map(
+    this.baseName = name;
+    this.attachments = volumes.map(
       (v, i) =>
         new aws.ec2.VolumeAttachment(
           `${name}-attach-${i}`,
@@ -130,21 +138,32 @@ export class AwsNode extends pulumi.ComponentResource {
           { parent: this.instance, deleteBeforeReplace: true },
         ),
     );
-    const reach = new command.local.Command(
-      `${name}-reach`,
+    this.registerOutputs({ instanceId: this.instance.id, publicIp: this.instance.publicIp });
+  }
+
+  /**
+   * Can this machine open TCP to the entry node's SSH at all? Fault actions
+   * and readiness checks SSH in from here, so it must be inside allowedCidr.
+   */
+  checkReach(allowedCidr: string): command.local.Command {
+    return new command.local.Command(
+      `${this.baseName}-reach`,
       {
         create: REACH_SCRIPT,
         interpreter: ["/bin/bash", "-c"],
-        environment: { HOST: this.instance.publicIp, ALLOWED_CIDR: args.allowedCidr },
+        environment: { HOST: this.instance.publicIp, ALLOWED_CIDR: allowedCidr },
         triggers: [this.instance.id],
       },
       { parent: this, dependsOn: [this.instance] },
     );
-    this.ready = new command.remote.Command(
-      `${name}-ready`,
-      { connection: sshConnection(this.instance.publicIp, args.privateKey), create: READY_SCRIPT, triggers: [this.instance.id] },
-      { parent: this, dependsOn: [this.instance, reach, ...attachments, ...args.readyAfter] },
+  }
+
+  /** Completes once the node is provisioned and healthy, checked over `connection` after `after`. */
+  checkReady(connection: command.types.input.remote.ConnectionArgs, after: pulumi.Resource[]): command.remote.Command {
+    return new command.remote.Command(
+      `${this.baseName}-ready`,
+      { connection, create: READY_SCRIPT, triggers: [this.instance.id] },
+      { parent: this, dependsOn: [this.instance, ...this.attachments, ...after] },
     );
-    this.registerOutputs({ instanceId: this.instance.id, publicIp: this.instance.publicIp });
   }
 }

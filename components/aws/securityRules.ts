@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { SSH_ENTRY, SSH_PORT } from "../../plan/app";
 import { LevelPlan, Role } from "../../plan/types";
 
 /** One ingress rule: a port of a role's node, open to a CIDR or to another role's nodes. */
@@ -10,11 +11,21 @@ export interface IngressRule {
   description: string;
 }
 
-const SSH = 22;
+const SSH = SSH_PORT;
 
 /**
- * Who may reach what, as data (unit tests read it directly): the proxy's HTTP
- * port and every node's SSH only from allowedCidr; the backend's API from the
+ * The roles with a public address: the entry node (the proxy), and the
+ * backend only where the API has its own public origin (plan.apiUrl). Every
+ * other node has a private address only.
+ */
+export function publicRoles(plan: LevelPlan): Role[] {
+  return plan.nodes.map((n) => n.role).filter((r) => r === SSH_ENTRY || (r === "backend" && plan.apiUrl !== undefined));
+}
+
+/**
+ * Who may reach what, as data (unit tests read it directly): SSH to the entry
+ * node (the proxy) and its HTTP port only from allowedCidr, SSH to every
+ * other node only from the entry node (ProxyJump); the backend's API from the
  * proxy (and from allowedCidr only when the API has its own public origin);
  * the datastore only from the backend. Nothing else.
  */
@@ -24,12 +35,11 @@ export function ingressRules(plan: LevelPlan, allowedCidr: string): IngressRule[
     if (!n || n.ports.length === 0) throw new Error(`plan ${plan.stack}: ${role} has no port`);
     return n.ports[0].internal;
   };
-  const rules: IngressRule[] = plan.nodes.map((n) => ({
-    role: n.role,
-    port: SSH,
-    from: { cidr: allowedCidr },
-    description: "SSH for the player and fault actions",
-  }));
+  const rules: IngressRule[] = plan.nodes.map((n) =>
+    n.role === SSH_ENTRY
+      ? { role: n.role, port: SSH, from: { cidr: allowedCidr }, description: "SSH: the one way in, for the player and fault actions" }
+      : { role: n.role, port: SSH, from: { role: SSH_ENTRY }, description: "SSH through the entry node (ProxyJump)" },
+  );
   rules.push({ role: "proxy", port: port("proxy"), from: { cidr: allowedCidr }, description: "the app" });
   rules.push({ role: "backend", port: port("backend"), from: { role: "proxy" }, description: "API behind the proxy" });
   if (plan.apiUrl) rules.push({ role: "backend", port: port("backend"), from: { cidr: allowedCidr }, description: "API on its own origin" });

@@ -1,3 +1,4 @@
+import { PLAYER_USER } from "../../plan/app";
 import { Role } from "../../plan/types";
 
 /** Where an instance gets its role's sources. */
@@ -38,6 +39,8 @@ export interface UserDataArgs {
   /** Stop (and so terminate) the instance this long after first boot. */
   ttlHours: number;
   source: SourceLocation;
+  /** The stack's SSH public key: the player's user (oncall, made by provision.sh) logs in with it. */
+  playerKey?: string;
 }
 
 /**
@@ -168,6 +171,16 @@ export function renderUserData(a: UserDataArgs): string {
     "",
     "# 5. The role's one provisioning script, as in its Dockerfile.",
     `${buildEnv ? `${buildEnv} ` : ""}bash /opt/drills-src/roles/${a.role}/provision.sh`,
+    "",
+    "# 5b. The player's way in: the stack's key for the on-call user (never in the sources).",
+    ...(a.playerKey
+      ? [
+          `install -d -o ${PLAYER_USER} -g ${PLAYER_USER} -m 0700 /home/${PLAYER_USER}/.ssh`,
+          `printf '%s\\n' ${q(a.playerKey.trim())} >/home/${PLAYER_USER}/.ssh/authorized_keys`,
+          `chown ${PLAYER_USER}:${PLAYER_USER} /home/${PLAYER_USER}/.ssh/authorized_keys`,
+          `chmod 0600 /home/${PLAYER_USER}/.ssh/authorized_keys`,
+        ]
+      : ["# (no key given)"]),
     "",
     "# 6. Start the services: supervisor under systemd on EC2, directly elsewhere.",
     "if [ -d /run/systemd/system ]; then",

@@ -202,3 +202,10 @@ export class Action extends pulumi.dynamic.Resource {
     super(actionProvider, name, args, opts, "drills-action");
   }
 }
+
+/** The stack's SSH key for the player's user on a node (driver/playerKey.ts), again whenever the node is replaced. */
+export class PlayerKey extends pulumi.dynamic.Resource {
+  constructor(name: string, args: { [K in keyof ActionInputs]: pulumi.Input<ActionInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+    super(actionProvider, name, args, opts, "drills-player-key");
+  }
+}

@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { authorizeKeyScript } from "../../driver/playerKey";
 import { createOptions, HostView } from "../../driver/deployer";
 import { connect } from "../../driver/engine";
 import { requirePortsFree } from "../../driver/ports";
@@ -7,7 +9,7 @@ import { stageImage } from "../../images/context";
 import { isDrillsError } from "../../plan/errors";
 import { deployedBy, nodeOf } from "../../plan/names";
 import { LevelPlan, Role } from "../../plan/types";
-import { Action, Container, Image, Network, Volume } from "./resources";
+import { Action, Container, Image, Network, PlayerKey, Volume } from "./resources";
 
 export interface DockerTargetArgs {
   /** The level plan to render, endpoints resolved (plan/endpoints.ts dockerPlan); every field is carried. */
@@ -26,6 +28,8 @@ export class DockerTarget extends pulumi.ComponentResource {
   public readonly containers: Partial<Record<Role, Container>> = {};
   /** Resolves once every node is healthy and every action has run. */
   public readonly ready: pulumi.Output<string[]>;
+  /** The stack's SSH key (secret): the player's user on every node accepts it. */
+  public readonly privateKey: pulumi.Output<string>;
 
   constructor(name: string, args: DockerTargetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("drills:docker:DockerTarget", name, {}, opts);
@@ -57,6 +61,18 @@ export class DockerTarget extends pulumi.ComponentResource {
       );
     }
 
+    // The player's key, given at start (never in an image), as the CLI's `up` does.
+    const key = new tls.PrivateKey(`${name}-key`, { algorithm: "ED25519" }, { parent: this });
+    this.privateKey = pulumi.secret(key.privateKeyOpenssh);
+    const keyActions = plan.nodes.map(
+      (n) =>
+        new PlayerKey(
+          `${name}-${n.role}-key`,
+          { container: n.name, containerId: (this.containers[n.role] as Container).id, script: key.publicKeyOpenssh.apply((k) => authorizeKeyScript(k)) },
+          { parent: this, dependsOn: [this.containers[n.role] as Container] },
+        ),
+    );
+
     // Fault actions run in order once every node is healthy; each re-runs when its node is replaced.
     const all = plan.nodes.map((n) => this.containers[n.role] as Container);
     let previous: pulumi.Resource[] = all;
@@ -72,7 +88,7 @@ export class DockerTarget extends pulumi.ComponentResource {
       actions.push(cmd);
     }
 
-    this.ready = pulumi.all([...all.map((c) => c.id), ...actions.map((c) => c.id)]);
+    this.ready = pulumi.all([...all.map((c) => c.id), ...keyActions.map((k) => k.id), ...actions.map((c) => c.id)]);
     this.registerOutputs({ network: this.network.id, ready: this.ready });
   }
 }

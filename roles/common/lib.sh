@@ -44,13 +44,48 @@ install_common() {
   # Re-run on a live host: stop the supervised services while provisioning.
   if has_systemd && systemctl is-active --quiet supervisor; then systemctl stop supervisor; fi
   log "installing base tools, supervisor${*:+ and $*}"
-  apt_install supervisor procps coreutils curl less iproute2 lsof vim-tiny nano ca-certificates "$@"
+  apt_install supervisor procps coreutils curl less iproute2 lsof vim-tiny nano ca-certificates openssh-server sudo "$@"
   install -d -m 0755 /etc/drills /usr/local/lib/drills
   echo "$role" >/etc/drills/role
   install -m 0755 "$DRILLS_COMMON_DIR/drills-start" /usr/local/sbin/drills-start
   install -m 0644 "$DRILLS_SRC/roles/$role/env.sh" /usr/local/lib/drills/env.sh
   install -m 0755 "$DRILLS_SRC/roles/$role/drills-health" /usr/local/bin/drills-health
+  install_player_ssh
 }
+
+# --- SSH: the player's way in (every role) ---------------------------------
+# The on-call user PLAYER_USER logs in with a key only and may sudo. Its key is
+# never in the image: `drills up` installs the stack's key after start
+# (runtime/sshKeys.ts), EC2 user data writes it. In a container, supervisor
+# runs sshd and the host keys are made at first start, not at build.
+PLAYER_USER=oncall
+install_player_ssh() {
+  id -u "$PLAYER_USER" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$PLAYER_USER"
+  install -d -o "$PLAYER_USER" -g "$PLAYER_USER" -m 0700 "/home/$PLAYER_USER/.ssh"
+  printf '%s ALL=(ALL) NOPASSWD:ALL\n' "$PLAYER_USER" >/etc/sudoers.d/90-oncall
+  chmod 0440 /etc/sudoers.d/90-oncall
+  install -d -m 0755 /etc/ssh/sshd_config.d
+  printf '%s\n' 'PasswordAuthentication no' 'KbdInteractiveAuthentication no' 'PermitRootLogin no' \
+    'AllowTcpForwarding yes' >/etc/ssh/sshd_config.d/drills.conf
+  if has_systemd; then
+    # Debian's own ssh.service; a failure here must not stop provisioning (readiness then says so).
+    systemctl reload ssh 2>/dev/null || systemctl restart ssh || log "WARNING: ssh.service did not (re)start"
+    return
+  fi
+  rm -f /etc/ssh/ssh_host_*
+  # Containers have no login uid to set: pam_loginuid would refuse every login.
+  sed -i 's/^\(session\s\+required\s\+pam_loginuid.so\)/# \1 (no login uid in a container)/' /etc/pam.d/sshd
+  supervisor_program sshd <<'CONF'
+[program:sshd]
+command=/bin/bash -c 'ssh-keygen -A >/dev/null && install -d -m 0755 /run/sshd && exec /usr/sbin/sshd -D -e'
+autostart=true
+autorestart=true
+startsecs=1
+redirect_stderr=true
+stdout_logfile=/var/log/supervisor/sshd.log
+CONF
+}
+# --- end SSH ----------------------------------------------------------------
 
 # supervisor_program NAME < conf : install /etc/supervisor/conf.d/NAME.conf
 supervisor_program() {

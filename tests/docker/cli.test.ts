@@ -21,7 +21,10 @@ describe("drills CLI against the real engine", () => {
     };
     expect(out.stack).toBe(STACK);
     expect(Object.keys(out.nodes).sort()).toEqual(["backend", "datastore", "proxy"]);
-    expect(out.nodes.backend).toEqual(expect.objectContaining({ container: `drills-${STACK}-backend`, access: `docker exec -it drills-${STACK}-backend bash` }));
+    // Players log in by SSH through the proxy with the stack's key; the container name stays for instructors.
+    expect(out.nodes.backend).toEqual(
+      expect.objectContaining({ container: `drills-${STACK}-backend`, access: expect.stringMatching(new RegExp(`^ssh -i \\.drills/keys/${STACK}/id_ed25519 .*oncall@backend$`)) }),
+    );
     const health = await fetch(`${out.appUrl}api/health`);
     expect(health.status).toBe(200);
 

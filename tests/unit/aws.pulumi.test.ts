@@ -15,12 +15,13 @@ const OFFERED: Record<string, string[]> = {
   "t3.medium": ["eu-west-1b", "eu-west-1c", "eu-west-1-lz"],
 };
 
-/** Fake addresses: instance "<stack>-<role>" gets public 198.51.100.N. */
+/** Fake addresses: instance "<stack>-<role>" gets private 10.0.0.N, and public 198.51.100.N only when it asks for one (as EC2). */
 const ROLE_N: Record<string, number> = { datastore: 10, backend: 11, proxy: 12 };
 const publicIp = (name: string) => `198.51.100.${ROLE_N[name.split("-").pop() as string]}`;
+const privateIp = (name: string) => `10.0.0.${ROLE_N[name.split("-").pop() as string]}`;
 const created: Created[] = recordResources("aws-unit", {
-  state: (type, name) => {
-    if (type === "aws:ec2/instance:Instance") return { publicIp: publicIp(name), privateIp: `10.0.0.${ROLE_N[name.split("-").pop() as string]}` };
+  state: (type, name, inputs) => {
+    if (type === "aws:ec2/instance:Instance") return { publicIp: inputs.associatePublicIpAddress === true ? publicIp(name) : "", privateIp: privateIp(name) };
     if (type === "aws:s3/bucket:Bucket") return { bucket: `${name}-bucket`, arn: `arn:aws:s3:::${name}-bucket` };
     if (type === "tls:index/privateKey:PrivateKey") return { privateKeyOpenssh: "PRIVATE", publicKeyOpenssh: "ssh-ed25519 AAAA" };
     if (type === "aws:ec2/keyPair:KeyPair") return { keyName: `${name}-kp` };
@@ -107,24 +108,57 @@ describe.each(levels().map((l) => [l.id]))("%s on the aws target (mocks)", (id) 
     expect(String(backend.inputs.userData)).toContain("10.0.0.10 datastore # drills-node");
   });
 
-  it("opens SSH and the app only to allowedCidr, the API to the proxy, the datastore to the backend", () => {
+  it("gives a public address to the proxy only (and the backend where the API has its own origin); the rest is private", () => {
+    const instances = ofType(res, "aws:ec2/instance:Instance");
+    const isPublic = Object.fromEntries(instances.map((i) => [i.name.split("-").pop() as string, i.inputs.associatePublicIpAddress]));
+    expect(isPublic).toEqual({ datastore: false, backend: plan.apiUrl !== undefined, proxy: true });
+    for (const i of instances) expect(i.inputs.subnetId).toBe(i.inputs.associatePublicIpAddress ? "subnet-b1" : `${stack}-private-id`);
+    // The private subnet goes out through a NAT gateway in the public one; nothing routes in.
+    const [nat] = ofType(res, "aws:ec2/natGateway:NatGateway");
+    expect(nat.inputs.subnetId).toBe("subnet-b1");
+    const priv = ofType(res, "aws:ec2/subnet:Subnet").find((x) => x.name === `${stack}-private`)!;
+    expect(priv.inputs.mapPublicIpOnLaunch).toBe(false);
+    const rt = ofType(res, "aws:ec2/routeTable:RouteTable").find((x) => x.name === `${stack}-private-rt`)!;
+    expect(rt.inputs.routes).toEqual([expect.objectContaining({ cidrBlock: "0.0.0.0/0", natGatewayId: `${stack}-nat-id` })]);
+  });
+
+  it("opens SSH and the app only to allowedCidr on the proxy, SSH to the others only from the proxy, the API to the proxy, the datastore to the backend", () => {
     const sg = (role: string) => `${stack}-${role}-sg-id`;
     const rules = ofType(res, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs as unknown as Rule);
     expect(rules.filter((r) => r.cidrIpv4 === "0.0.0.0/0")).toEqual([]);
-    for (const role of ["datastore", "backend", "proxy"]) {
-      expect(rules).toContainEqual(expect.objectContaining({ securityGroupId: sg(role), fromPort: 22, cidrIpv4: CIDR }));
-    }
+    const ssh = rules.filter((r) => r.fromPort === 22);
+    expect(ssh).toHaveLength(3);
+    expect(ssh).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ securityGroupId: sg("datastore"), referencedSecurityGroupId: sg("proxy") }),
+        expect.objectContaining({ securityGroupId: sg("backend"), referencedSecurityGroupId: sg("proxy") }),
+        expect.objectContaining({ securityGroupId: sg("proxy"), cidrIpv4: CIDR }),
+      ]),
+    );
+    expect(rules.filter((r) => r.fromPort === 22 && r.securityGroupId !== sg("proxy")).every((r) => r.cidrIpv4 === undefined)).toBe(true);
     const dbPort = plan.nodes[0].ports[0].internal;
-    expect(rules.filter((r) => r.securityGroupId === sg("datastore"))).toEqual([
-      expect.objectContaining({ fromPort: 22, cidrIpv4: CIDR }),
-      expect.objectContaining({ fromPort: dbPort, referencedSecurityGroupId: sg("backend") }),
-    ]);
+    const ds = rules.filter((r) => r.securityGroupId === sg("datastore"));
+    expect(ds).toHaveLength(2);
+    expect(ds).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ fromPort: 22, referencedSecurityGroupId: sg("proxy") }),
+        expect.objectContaining({ fromPort: dbPort, referencedSecurityGroupId: sg("backend") }),
+      ]),
+    );
     expect(rules).toContainEqual(expect.objectContaining({ securityGroupId: sg("proxy"), fromPort: 80, cidrIpv4: CIDR }));
     expect(rules).toContainEqual(expect.objectContaining({ securityGroupId: sg("backend"), fromPort: 3000, referencedSecurityGroupId: sg("proxy") }));
     const apiOpen = rules.some((r) => r.securityGroupId === sg("backend") && r.fromPort === 3000 && r.cidrIpv4 === CIDR);
     expect(apiOpen).toBe(plan.apiUrl !== undefined);
     const egress = ofType(res, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule");
     expect(egress.map((e) => e.inputs.securityGroupId).sort()).toEqual([sg("backend"), sg("datastore"), sg("proxy")]);
+  });
+
+  it("writes the stack's public key for the on-call user in every node's user data", () => {
+    for (const i of ofType(res, "aws:ec2/instance:Instance")) {
+      const ud = String(i.inputs.userData);
+      expect(ud).toContain("printf '%s\\n' 'ssh-ed25519 AAAA' >/home/oncall/.ssh/authorized_keys");
+      expect(ud).not.toContain("PRIVATE");
+    }
   });
 
   it("generates a key pair and exports the private key only as a secret", async () => {
@@ -146,6 +180,12 @@ describe.each(levels().map((l) => [l.id]))("%s on the aws target (mocks)", (id) 
     const ready = ofType(res, "command:remote:Command").filter((c) => c.name.endsWith("-ready"));
     expect(ready.map((r) => r.name)).toEqual([`${stack}-datastore-ready`, `${stack}-backend-ready`, `${stack}-proxy-ready`]);
     for (const r of ready) expect(String(r.inputs.create)).toContain("cloud-init status --wait");
+    for (const r of ready) {
+      const conn = (r.inputs.connection as { value: { host: string; proxy?: { host: string } } }).value;
+      const role = r.name.replace(/-ready$/, "").split("-").pop() as string;
+      expect(conn.host).toBe(role === "proxy" ? publicIp("x-proxy") : privateIp(`x-${role}`));
+      expect(conn.proxy?.host).toBe(role === "proxy" ? undefined : publicIp("x-proxy"));
+    }
     const actions = ofType(res, "command:remote:Command").filter((c) => c.name.includes("-action-"));
     expect(actions.map((a) => a.name)).toEqual(plan.actions.map((a) => `${stack}-action-${a.id}`));
     const resolved = await value((level as unknown as { nodes: pulumi.Output<unknown> }).nodes);
@@ -157,7 +197,14 @@ describe.each(levels().map((l) => [l.id]))("%s on the aws target (mocks)", (id) 
       // The connection holds the private key, so Pulumi keeps all of it secret.
       const wrapped = a.inputs.connection as { [SECRET_SIG]: string; value: { host: string; user: string } };
       expect(wrapped[SECRET_SIG]).toBe(SECRET_VALUE);
-      expect(wrapped.value.host).toBe(publicIp(`x-${action.node}`));
+      // The proxy directly, every other node by its private address through the proxy (bastion).
+      if (action.node === "proxy") {
+        expect(wrapped.value.host).toBe(publicIp("x-proxy"));
+        expect((wrapped.value as { proxy?: unknown }).proxy).toBeUndefined();
+      } else {
+        expect(wrapped.value.host).toBe(privateIp(`x-${action.node}`));
+        expect((wrapped.value as unknown as { proxy: { host: string; user: string } }).proxy).toEqual(expect.objectContaining({ host: publicIp("x-proxy"), user: "admin" }));
+      }
       expect(wrapped.value.user).toBe("admin");
       const deps = (optsByName.get(a.name)?.dependsOn ?? []) as pulumi.Resource[];
       expect(deps).toHaveLength(i === 0 ? 3 : 1);
@@ -167,7 +214,9 @@ describe.each(levels().map((l) => [l.id]))("%s on the aws target (mocks)", (id) 
   it("outputs the app URL on the proxy's public address and ssh commands", async () => {
     expect(await value(level.appUrl)).toBe("http://198.51.100.12/");
     const nodes = await value(level.nodes);
-    expect(nodes.proxy.access).toBe(`ssh -i drills-${stack}.pem admin@198.51.100.12`);
+    const key = `.drills/keys/${stack}/id_ed25519`;
+    expect(nodes.proxy.access).toBe(`ssh -i ${key} oncall@198.51.100.12`);
+    expect(nodes.datastore.access).toBe(`ssh -i ${key} -o ProxyCommand="ssh -i ${key} -W %h:%p oncall@198.51.100.12" oncall@datastore`);
     const brief = await value(level.brief);
     expect(brief).toContain("pulumi stack output --stack");
     expect(brief).not.toContain("npx drills up");
@@ -269,8 +318,9 @@ describe("aws structure and lifecycle", () => {
     const actions = cmds.filter((x) => x.name.includes("-action-"));
     expect(actions.length).toBeGreaterThan(0);
     for (const a of actions) expect((a.inputs.triggers as string[])[0]).toMatch(new RegExp(`^${stack}-(datastore|backend|proxy)-id$`));
+    // Only the entry node is reached from this machine.
     const reach = ofType(res, "command:local:Command");
-    expect(reach.map((r) => r.name)).toEqual([`${stack}-datastore-reach`, `${stack}-backend-reach`, `${stack}-proxy-reach`]);
+    expect(reach.map((r) => r.name)).toEqual([`${stack}-proxy-reach`]);
     for (const r of reach) expect(r.inputs.environment).toEqual(expect.objectContaining({ ALLOWED_CIDR: CIDR }));
   });
 
@@ -280,7 +330,8 @@ describe("aws structure and lifecycle", () => {
     expect(invoked.filter((c) => c.token === "getAvailabilityZones").pop()!.inputs.filters).toEqual([{ name: "opt-in-status", values: ["opt-in-not-required"] }]);
     const subnets = invoked.filter((c) => c.token === "getSubnets").pop()!;
     expect(subnets.inputs.filters).toContainEqual({ name: "availability-zone", values: ["eu-west-1b"] });
-    for (const i of ofType(res, "aws:ec2/instance:Instance")) expect(i.inputs.subnetId).toBe("subnet-b1");
+    for (const i of ofType(res, "aws:ec2/instance:Instance")) expect(i.inputs.subnetId).toBe(i.name.endsWith("-proxy") ? "subnet-b1" : `${stack}-private-id`);
+    expect(ofType(res, "aws:ec2/subnet:Subnet").find((x) => x.name === `${stack}-private`)!.inputs.cidrBlock).toMatch(/^172\.31\.(1[3-9]\d|2[0-5]\d|128)\.0\/24$/);
   });
 });
 
@@ -295,13 +346,20 @@ describe("aws options and outputs", () => {
 
   it("vpc=new puts its subnet in the chosen zone", async () => {
     const { res } = await render("baseline", { vpc: "new", stack: "aws-newvpc" } as RawOptions);
-    expect(ofType(res, "aws:ec2/subnet:Subnet")[0].inputs.availabilityZone).toBe("eu-west-1b");
+    for (const sub of ofType(res, "aws:ec2/subnet:Subnet")) expect(sub.inputs.availabilityZone).toBe("eu-west-1b");
+    expect(ofType(res, "aws:ec2/subnet:Subnet").map((x) => x.inputs.cidrBlock)).toEqual(["10.89.1.0/24", "10.89.2.0/24"]);
   });
 
   it("the nodes output names instances and public host:port, not containers", async () => {
     const { level } = await render("baseline");
     const nodes = await value(level.nodes);
-    expect(nodes.proxy).toEqual({ instance: "drills-aws-baseline-proxy", access: "ssh -i drills-aws-baseline.pem admin@198.51.100.12", ports: { http: "198.51.100.12:80" } });
+    expect(nodes.proxy).toEqual({
+      instance: "drills-aws-baseline-proxy",
+      access: "ssh -i .drills/keys/aws-baseline/id_ed25519 oncall@198.51.100.12",
+      ports: { http: "198.51.100.12:80", ssh: "198.51.100.12:22" },
+    });
+    // A private node shows its private address: reachable from the proxy only.
+    expect(nodes.datastore.ports).toEqual({ postgres: "10.0.0.10:5432" });
     expect(JSON.stringify(nodes)).not.toContain("127.0.0.1");
     expect(JSON.stringify(nodes)).not.toContain("container");
   });

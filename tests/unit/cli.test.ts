@@ -17,7 +17,7 @@ describe("drills CLI", () => {
   it("prints the brief", async () => {
     const r = await cli("brief", "baseline");
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("docker exec -it drills-level-baseline-proxy bash");
+    expect(r.stdout).toContain("ssh -i .drills/keys/level-baseline/id_ed25519 -p ");
   });
 
   it("gives the API's own origin where a level has one, and never the cause", async () => {

@@ -59,6 +59,7 @@ describe("Level on the docker target (mocks)", () => {
       "drills-level-baseline-backend": [3000, base + 1],
       "drills-level-baseline-proxy": [80, base],
     };
+    const ssh = { "22/tcp": [{ HostIp: "127.0.0.1", HostPort: String(base + 3) }] };
     for (const o of containers()) {
       const name = o.name as string;
       const host = o.HostConfig!;
@@ -66,7 +67,11 @@ describe("Level on the docker target (mocks)", () => {
       expect(host.NanoCpus).toBeGreaterThan(0);
       expect(host.ShmSize).toBe((name.endsWith("-datastore") ? 256 : 64) * 1024 * 1024);
       const [internal, external] = expectedPorts[name];
-      expect(host.PortBindings).toEqual({ [`${internal}/tcp`]: [{ HostIp: "127.0.0.1", HostPort: String(external) }] });
+      // SSH is published by the entry node (the proxy) only, on 127.0.0.1 as every port.
+      expect(host.PortBindings).toEqual({
+        [`${internal}/tcp`]: [{ HostIp: "127.0.0.1", HostPort: String(external) }],
+        ...(name.endsWith("-proxy") ? ssh : {}),
+      });
       expect(o.Healthcheck?.Test).toEqual(["CMD", "/usr/local/bin/drills-health"]);
       expect(o.Labels).toEqual(
         expect.objectContaining({ "drills.stack": "level-baseline", "drills.level": "baseline", "drills.managed": "true", "drills.deployer": "pulumi" }),
@@ -91,7 +96,9 @@ describe("Level on the docker target (mocks)", () => {
     expect(await value(level.appUrl)).toBe(`http://127.0.0.1:${derivePort("level-baseline")}/`);
     const nodes = await value(level.nodes);
     expect(Object.keys(nodes).sort()).toEqual(["backend", "datastore", "proxy"]);
-    expect(nodes.proxy.access).toBe("docker exec -it drills-level-baseline-proxy bash");
+    const port = derivePort("level-baseline") + 3;
+    expect(nodes.proxy.access).toBe(`ssh -i .drills/keys/level-baseline/id_ed25519 -p ${port} oncall@127.0.0.1`);
+    expect(await (level.sshPrivateKey as unknown as { isSecret: Promise<boolean> }).isSecret).toBe(true);
     expect(await value(level.brief)).toMatch(/^# Baseline/);
   });
 });

@@ -9,7 +9,7 @@ export interface Created {
 
 export interface MockOptions {
   /** Extra output state a resource type has (ids, IPs) that inputs do not give. */
-  state?: (type: string, name: string) => Record<string, unknown>;
+  state?: (type: string, name: string, inputs: Record<string, unknown>) => Record<string, unknown>;
   /** Results of provider functions (getAmi, getVpc, ...), by token; a function gets the call's inputs. */
   calls?: Record<string, Record<string, unknown> | ((inputs: Record<string, unknown>) => Record<string, unknown>)>;
 }
@@ -24,7 +24,9 @@ export function recordResources(stack: string, opts: MockOptions = {}): Created[
     {
       newResource: (args: pulumi.runtime.MockResourceArgs) => {
         created.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...(opts.state?.(args.type, args.name) ?? {}) } };
+        // A generated key's halves, which the provider would compute.
+        const key = args.type === "tls:index/privateKey:PrivateKey" ? { privateKeyOpenssh: "PRIVATE", publicKeyOpenssh: "ssh-ed25519 AAAA" } : {};
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...key, ...(opts.state?.(args.type, args.name, args.inputs as Record<string, unknown>) ?? {}) } };
       },
       call: (args: pulumi.runtime.MockCallArgs) => {
         const c = opts.calls?.[args.token];
@@ -48,4 +50,5 @@ export const T = {
   image: "pulumi-nodejs:dynamic/drills-image:Resource",
   container: "pulumi-nodejs:dynamic/drills-container:Resource",
   action: "pulumi-nodejs:dynamic/drills-action:Resource",
+  playerKey: "pulumi-nodejs:dynamic/drills-player-key:Resource",
 } as const;

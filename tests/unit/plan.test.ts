@@ -42,7 +42,7 @@ describe("baseline plan", () => {
 
   it("publishes consecutive ports from the stack's base and gives the app URL", () => {
     const base = derivePort("level-baseline");
-    expect(plan.nodes.flatMap((n) => n.ports.map((p) => p.host))).toEqual([base + 2, base + 1, base]);
+    expect(plan.nodes.flatMap((n) => n.ports.map((p) => p.host))).toEqual([base + 2, base + 1, base, base + 3]);
     expect(plan.appUrl).toBe(`http://127.0.0.1:${base}/`);
   });
 
@@ -108,6 +108,7 @@ describe("brief", () => {
     expect(viaPulumi).toContain("pulumi destroy --stack level-baseline");
     expect(viaPulumi).not.toContain("drills down");
     expect(md).toContain(plan.appUrl);
-    for (const n of plan.nodes) expect(md).toContain(`docker exec -it ${n.name} bash`);
+    for (const n of plan.nodes) expect(md).toContain(n.accessCommand);
+    expect(md).toContain(`ssh -i .drills/keys/${plan.stack}/id_ed25519 -p ${derivePort(plan.stack) + 3} oncall@127.0.0.1`);
   });
 });

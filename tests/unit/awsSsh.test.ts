@@ -1,0 +1,52 @@
+import { levelPlan } from "../../compose/plan";
+import { renderBrief } from "../../compose/brief";
+import { getLevel, levelIds } from "../../levels";
+import { sshCommand } from "../../plan/app";
+import { parseOptions } from "../../plan/options";
+import { accessFromOutputs, planFromOutputs, StackOutputs } from "../../runtime/sshStack";
+
+/** An AWS stack's outputs as `pulumi stack output --json --show-secrets` prints them (bad-cors: the API has its own origin). */
+const key = ".drills/keys/aws-bad-cors/id_ed25519";
+const outputs: StackOutputs = {
+  appUrl: "http://198.51.100.12/",
+  apiUrl: "http://198.51.100.11:3000/",
+  sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\n...\n-----END OPENSSH PRIVATE KEY-----\n",
+  nodes: {
+    proxy: { access: sshCommand("proxy", key, { host: "198.51.100.12", port: 22 }), ports: { http: "198.51.100.12:80", ssh: "198.51.100.12:22" } },
+    backend: { access: sshCommand("backend", key, { host: "198.51.100.12", port: 22 }), ports: { api: "198.51.100.11:3000" } },
+    datastore: { access: sshCommand("datastore", key, { host: "198.51.100.12", port: 22 }), ports: { postgres: "10.0.0.10:5432" } },
+  },
+};
+const options = parseOptions({ level: "bad-cors", stack: "aws-bad-cors", target: "aws", allowedCidr: "203.0.113.0/24" }, levelIds());
+const plan = levelPlan(getLevel("bad-cors"), options);
+
+describe("checks on an AWS stack go over SSH from its outputs", () => {
+  it("enters by the proxy's public SSH port, and reaches the others by name through it", () => {
+    const a = accessFromOutputs(plan, outputs);
+    expect(a.entry).toEqual({ host: "198.51.100.12", port: 22 });
+    expect(a.hosts).toEqual({ datastore: "datastore", backend: "backend", proxy: "proxy" });
+    expect(a.user).toBe("oncall");
+    expect(() => accessFromOutputs(plan, { ...outputs, nodes: { ...outputs.nodes, proxy: { access: "", ports: {} } } })).toThrow(/no SSH port/);
+  });
+
+  it("checks the public URLs the stack serves, with no placeholder left", () => {
+    const p = planFromOutputs(plan, outputs);
+    expect(p.appUrl).toBe("http://198.51.100.12/");
+    expect(p.apiUrl).toBe("http://198.51.100.11:3000/");
+    expect(JSON.stringify(p)).not.toContain("{{");
+  });
+
+  it("the AWS brief tells how to save the key, log in through the proxy, and check with --pulumi", () => {
+    const brief = renderBrief(getLevel("bad-cors"), plan, "pulumi");
+    expect(brief).toContain(`pulumi stack output --stack aws-bad-cors --show-secrets sshPrivateKey > ${key} && chmod 600 ${key}`);
+    expect(brief).toContain("npx drills check bad-cors --stack aws-bad-cors --pulumi");
+  });
+
+  it("one ssh line per node, the same shape as on Docker: user, key file, host, port", () => {
+    expect(outputs.nodes.proxy.access).toBe(`ssh -i ${key} oncall@198.51.100.12`);
+    expect(outputs.nodes.backend.access).toBe(`ssh -i ${key} -o ProxyCommand="ssh -i ${key} -W %h:%p oncall@198.51.100.12" oncall@backend`);
+    expect(sshCommand("backend", key, { host: "127.0.0.1", port: 20003 })).toBe(
+      `ssh -i ${key} -o ProxyCommand="ssh -i ${key} -p 20003 -W %h:%p oncall@127.0.0.1" oncall@backend`,
+    );
+  });
+});
