@@ -105,7 +105,7 @@ export function renderGameBrief(level: LevelDefinition, plan: LevelPlan, game: s
     "",
     "## The game",
     "",
-    `- Fixed? \`npx drills check --game ${game}\` says OK, or NO with what still fails. The clock runs from now; the time limit is ${limitMinutes} minutes.`,
+    `- Fixed? \`npx drills check --game ${game}\` says OK, or NO with what still fails. Time runs from now; the limit is ${limitMinutes} minutes.`,
     `- Stuck? \`npx drills hint --game ${game}\` gives the next hint (each one costs score; the last is the solution).`,
     `- Then \`npx drills report --game ${game}\` writes an incident report and a postmortem to fill in; \`npx drills report --game ${game} --check\` grades them.`,
     `- \`npx drills end --game ${game}\` when done (\`npx drills give-up --game ${game}\` to stop and see the solution).`,

@@ -25,8 +25,6 @@ export interface GameRow {
   /** Fixed after the level's time limit. */
   late: boolean;
   reportAcceptedAt: string | null;
-  /** Base port of the game's stack, so commands find its ports again. */
-  basePort: number | null;
 }
 
 export interface GameEvent {
@@ -49,8 +47,7 @@ CREATE TABLE IF NOT EXISTS games (
   ended_at TEXT,
   outcome TEXT NOT NULL DEFAULT 'playing',
   late INTEGER NOT NULL DEFAULT 0,
-  report_accepted_at TEXT,
-  base_port INTEGER
+  report_accepted_at TEXT
 );
 CREATE INDEX IF NOT EXISTS games_player ON games (player);
 CREATE TABLE IF NOT EXISTS events (
@@ -81,7 +78,6 @@ function gameOf(r: Record<string, unknown>): GameRow {
     outcome: String(r.outcome) as Outcome,
     late: Number(r.late) === 1,
     reportAcceptedAt: r.report_accepted_at === null ? null : String(r.report_accepted_at),
-    basePort: r.base_port === null ? null : Number(r.base_port),
   };
 }
 
@@ -169,27 +165,15 @@ export class GameRecord {
     }
   }
 
-  startGame(g: { id: string; player: string; level: string; klass?: string; limitMinutes: number; basePort?: number; at?: string }): GameRow {
+  startGame(g: { id: string; player: string; level: string; klass?: string; limitMinutes: number; at?: string }): GameRow {
     const at = g.at ?? stamp();
     this.write(() => {
       this.db
-        .prepare("INSERT INTO games (id, player, level, klass, started_at, limit_minutes, base_port) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        .run(g.id, g.player, g.level, g.klass ?? null, at, g.limitMinutes, g.basePort ?? null);
+        .prepare("INSERT INTO games (id, player, level, klass, started_at, limit_minutes) VALUES (?, ?, ?, ?, ?, ?)")
+        .run(g.id, g.player, g.level, g.klass ?? null, at, g.limitMinutes);
       this.db.prepare("INSERT INTO events (game, at, kind, detail) VALUES (?, ?, 'play', '')").run(g.id, at);
     });
     return this.game(g.id)!;
-  }
-
-  setBasePort(id: string, port: number): void {
-    this.write(() => this.db.prepare("UPDATE games SET base_port = ? WHERE id = ?").run(port, id));
-  }
-
-  /** Forget a game that never came up (its `play` failed). */
-  discard(id: string): void {
-    this.write(() => {
-      this.db.prepare("DELETE FROM events WHERE game = ?").run(id);
-      this.db.prepare("DELETE FROM games WHERE id = ?").run(id);
-    });
   }
 
   addEvent(game: string, kind: EventKind, detail = "", at = stamp()): GameEvent {
