@@ -93,8 +93,22 @@ async function startGame(d: GameDeps, r: GameRecord, player: string, level: Leve
   return withGameLock(id, "play", d.info, async () => {
     const placed = await d.placedPlan(level.id, { stack: id });
     const plan = neutralPlan(placed.plan);
-    // Quiet: what `up` logs names nodes and images only, never the faults (revealFaults off).
-    await (await deployer()).up(plan, { log: (l) => d.info(`  ${l}`) });
+    // Interrupted before the record has it: nothing could end it later, so remove it now.
+    const onSignal = (): void => {
+      d.info("\ninterrupted: removing what this game created");
+      void deployer()
+        .then((m) => m.down(id))
+        .finally(() => process.exit(130));
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    try {
+      // Quiet: what `up` logs names nodes and images only, never the faults (revealFaults off).
+      await (await deployer()).up(plan, { log: (l) => d.info(`  ${l}`) });
+    } finally {
+      process.removeListener("SIGINT", onSignal);
+      process.removeListener("SIGTERM", onSignal);
+    }
     // The clock starts when the player gets the brief.
     const g = r.startGame({ id, player, level: level.id, klass, limitMinutes: limit });
     return { g, plan };

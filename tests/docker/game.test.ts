@@ -11,11 +11,27 @@ import { planFor } from "../../cli/plan";
 import { neutralPlan } from "../../plan/names";
 import { demuxLogs } from "../../driver/deployer";
 import { recordedBase } from "../../driver/ports";
-import { leftovers, runCli } from "./helpers";
+import { spawn } from "child_process";
+import { CLI, leftovers, ROOT, Run } from "./helpers";
 
-// Each test gets its own data folder and player names: the record is theirs alone.
+// These tests get their own data folder and player names: the record is theirs alone.
 const DATA = fs.mkdtempSync(path.join(os.tmpdir(), "drills-game-test-"));
-process.env.DRILLS_DATA = DATA;
+
+/** The built CLI as a player runs it, on this test's data folder (Jest's process.env does not reach children). */
+function runCli(args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, DRILLS_DATA: DATA } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15 * 60_000);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
 
 /** Every name and label a game put on the engine, as text. */
 async function engineText(game: string): Promise<string> {
