@@ -56,7 +56,8 @@ async function nodeFindings(game: string, names: string[]): Promise<string[]> {
     "set -u",
     `cat > /tmp/.p <<'EOF'\n${patterns}\nEOF`,
     "for d in /opt /etc /var/log /var/lib/drills /srv /home /root; do [ -d $d ] || continue;",
-    "  grep -rIil -F -f /tmp/.p $d 2>/dev/null | grep -v '^/tmp/.p$' | sed 's/^/content: /';",
+    // vendor.js is the bundled pg/mysql2 drivers: their error-code tables (disk_full...) are not the level's.
+    "  grep -rIil -F -f /tmp/.p --exclude=vendor.js $d 2>/dev/null | sed 's/^/content: /';",
     "  find $d -xdev 2>/dev/null | grep -i -F -f /tmp/.p | sed 's/^/name: /'; done",
     "ps -eo args | grep -v 'grep\\|/tmp/.p' | grep -i -F -f /tmp/.p | sed 's/^/ps: /'",
     "for p in $(ls /proc | grep -E '^[0-9]+$'); do { tr '\\0' '\\n' < /proc/$p/environ | grep -i -F -f /tmp/.p | sed \"s/^/env $p: /\"; } 2>/dev/null; done",
