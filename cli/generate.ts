@@ -88,7 +88,7 @@ export function fillMarkers(text: string, name: string, body: string): string {
 }
 
 /** Folders of the program, in layer order (tests/unit/structure.test.ts enforces that imports point down). */
-export const FOLDERS = ["plan", "faults", "levels", "compose", "images", "driver", "runtime", "components", "cli", "smoke", "bench"] as const;
+export const FOLDERS = ["plan", "faults", "levels", "compose", "images", "game", "driver", "runtime", "components", "cli", "smoke", "bench"] as const;
 
 /** The TypeScript sources below a folder, repository-relative. */
 export function sourcesOf(root: string, dir: string): string[] {

@@ -7,6 +7,7 @@ import { CONFIG, flagOf } from "../plan/config";
 import { DrillsError, isDrillsError } from "../plan/errors";
 import { stackFlag } from "../plan/names";
 import { LevelPlan } from "../plan/types";
+import { checkGame, gameCommands, hintGame } from "./game";
 import { LevelFlags, planFor } from "./plan";
 
 // The deploying and checking modules (dockerode, pg, playwright) load only in
@@ -91,6 +92,9 @@ function levelOptions(cmd: Command): Command {
   return cmd;
 }
 
+/** What the game commands (cli/game.ts) borrow: the same port placement as up/check. */
+const gameDeps = { placedPlan, runningPlan, out: (s: string) => out(s), info: (s: string) => info(s) };
+
 export function program(): Command {
   const p = new Command("drills")
     .description("Production-incident training levels on Docker: boot a broken app, find the cause, fix it.")
@@ -160,10 +164,13 @@ export function program(): Command {
     },
   );
 
-  levelOptions(p.command("check <level>").description("decide whether the running level is fixed: OK (exit 0) or NO with reasons (exit 1)"))
+  levelOptions(p.command("check [level]").description("decide whether the running level (or without a level, your game) is fixed: OK (exit 0) or NO with reasons (exit 1)"))
     .option("--json", "print the verdict as JSON")
     .option("--pulumi", "a stack deployed with Pulumi (AWS too): read its outputs and check over SSH")
-    .action(async (id: string, o: LevelFlags & { json?: boolean; pulumi?: boolean }) => {
+    .option("--game <id>", "the game to check (default: your game in play)")
+    .option("--player <name>", "whose game (default: your login name)")
+    .action(async (id: string | undefined, o: LevelFlags & { json?: boolean; pulumi?: boolean; game?: string; player?: string }) => {
+      if (id === undefined) return checkGame(gameDeps, o);
       const { plan: named } = planFor(id, o);
       const r = o.pulumi ? await overSsh(id, o, false) : await withStackLock("check", id, named, async () => {
         const { level, plan } = await runningPlan(id, o);
@@ -183,9 +190,12 @@ export function program(): Command {
       out(renderNotes(getLevel(id)));
     });
 
-  p.command("hint <level> [n]")
-    .description("show hint n of a level (default 1); the last hint is the solution")
-    .action((id: string, n: string | undefined) => {
+  p.command("hint [level] [n]")
+    .description("show hint n of a level (default 1), or without a level your game's next hint; the last hint is the solution")
+    .option("--game <id>", "the game (default: your game in play)")
+    .option("--player <name>", "whose game (default: your login name)")
+    .action((id: string | undefined, n: string | undefined, o: { game?: string; player?: string }) => {
+      if (id === undefined) return hintGame(gameDeps, o);
       const level = getLevel(id);
       const count = level.hints.length;
       const i = n === undefined ? 1 : Number(n);
@@ -223,6 +233,8 @@ export function program(): Command {
         for (const n of s.nodes) out(`  ${n.role.padEnd(10)} ${n.container.padEnd(36)} ${n.state}/${n.health}  ${n.ports.join(" ")}`);
       }
     });
+
+  gameCommands(p, gameDeps);
 
   p.command("stacks")
     .description("write the Pulumi stack file of every level that has none (stacks/Pulumi.level-<id>.yaml)")

@@ -76,3 +76,43 @@ export function renderBrief(level: LevelDefinition, plan: LevelPlan, deployer: D
   );
   return lines.join("\n");
 }
+
+/**
+ * The brief of a game (`drills play`): what users see and how to reach the
+ * app and each node, under the neutral game id. No level id or title: the
+ * player must not be told which incident this is.
+ */
+export function renderGameBrief(level: LevelDefinition, plan: LevelPlan, game: string, limitMinutes: number): string {
+  const lines: string[] = [`# Incident ${game}`, "", level.brief.situation, ""];
+  if (level.brief.alert) lines.push(`> **Alert:** ${level.brief.alert}`, "");
+  lines.push("## Reach the app", "", `- Front end: ${plan.appUrl}`);
+  if (plan.apiUrl) lines.push(`- API: ${plan.apiUrl}`);
+  lines.push("", "## Reach each node", "", "| node | shell | published on this machine |", "| --- | --- | --- |");
+  for (const n of plan.nodes) {
+    const ports = n.ports.map((p) => `127.0.0.1:${p.host} -> ${p.internal} (${p.name})`).join(", ");
+    lines.push(`| ${n.role} | \`${n.accessCommand}\` | ${ports} |`);
+  }
+  const limits = plan.nodes.map((n) => `${n.role} ${n.memoryMiB} MiB / ${n.cpus} CPU`).join(", ");
+  lines.push(
+    "",
+    `Each node is a small server with its own limits (${limits}): \`free\`, \`top\` and \`uptime\` report the node itself. ` +
+      "The root filesystem (`df /`) is shared with the machine that runs the nodes.",
+    "",
+    "## What users see",
+    "",
+    ...level.brief.symptoms.map((s) => `- ${s}`),
+    "",
+    "## Objectives",
+    "",
+    ...level.objectives.map((o, i) => `${i + 1}. ${o}`),
+    "",
+    "## The game",
+    "",
+    `- Fixed? \`npx drills check --game ${game}\` says OK, or NO with what still fails. Time runs from now; the limit is ${limitMinutes} minutes.`,
+    `- Stuck? \`npx drills hint --game ${game}\` gives the next hint (each one costs score; the last is the solution).`,
+    `- Then \`npx drills report --game ${game}\` writes an incident report and a postmortem to fill in; \`npx drills report --game ${game} --check\` grades them.`,
+    `- \`npx drills end --game ${game}\` when done (\`npx drills give-up --game ${game}\` to stop and see the solution).`,
+    "",
+  );
+  return lines.join("\n");
+}

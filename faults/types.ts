@@ -150,4 +150,10 @@ export interface Fault {
    * other healthy path must stay fast (runtime/healthy.ts).
    */
   symptomPaths?: string[];
+  /**
+   * Terms a correct diagnosis of this fault uses (the game grades a
+   * postmortem's root cause against them; never printed to players).
+   * Unset: the game falls back to `spoilers`.
+   */
+  diagnosis?: string[];
 }

@@ -1,6 +1,9 @@
 import { Fault, ProbeResult, Shortcut } from "../faults/types";
 import { Engine, SeedSize } from "../plan/types";
 
+/** Where the trouble of a level lives, for the game's certification rule. */
+export type LevelCategory = "proxy" | "app" | "datastore" | "node";
+
 /**
  * A level is data: which app it runs, which faults break it, and what the
  * player is told. Everything else (nodes, names, ports) is derived.
@@ -37,4 +40,8 @@ export interface LevelDefinition {
    * (`Fault.shortcuts`); the check must refuse every one.
    */
   shortcuts?: Shortcut[];
+  /** Where the trouble lives (the game's certification counts categories); default "app". */
+  category?: LevelCategory;
+  /** The game's time limit in minutes (default 45); past it `check` still grades but the record marks it late. */
+  timeLimitMinutes?: number;
 }

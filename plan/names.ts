@@ -36,3 +36,33 @@ export function nodeOf(plan: Pick<LevelPlan, "nodes" | "stack">, role: Role): No
   if (!n) throw new Error(`plan ${plan.stack} has no ${role} node`);
   return n;
 }
+
+/** Label on a game's resources: the neutral game id (the level stays in the record, never on the engine). */
+export const LABEL_GAME = "drills.game";
+
+const GAME_RE = /^g-[a-z0-9]{5}$/;
+const GAME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789";
+
+/**
+ * A neutral game id such as `g-7f3k2`, from random bytes (crypto's, given by
+ * the caller so plan/ stays pure). It is also the game's stack name.
+ */
+export function gameId(bytes: Uint8Array): string {
+  if (bytes.length < 5) throw new Error("gameId needs 5 random bytes");
+  return `g-${Array.from(bytes.slice(0, 5), (b) => GAME_ALPHABET[b % GAME_ALPHABET.length]).join("")}`;
+}
+
+export function isGameId(s: string): boolean {
+  return GAME_RE.test(s);
+}
+
+/**
+ * A level's plan as a game deploys it: its stack is the game id and nothing
+ * on the engine names the level (no drills.level label; plan.level is the
+ * game id, so messages that name "the level" name the game).
+ */
+export function neutralPlan(plan: LevelPlan): LevelPlan {
+  if (!isGameId(plan.stack)) throw new Error(`neutralPlan: stack ${plan.stack} is not a game id`);
+  const { [LABEL_LEVEL]: _level, ...labels } = plan.labels;
+  return { ...plan, level: plan.stack, labels: { ...labels, [LABEL_GAME]: plan.stack } };
+}

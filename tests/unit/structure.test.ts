@@ -15,7 +15,7 @@ const LAYERS: string[][] = [
   ["plan"],
   ["faults"],
   ["levels"],
-  ["compose", "images"],
+  ["compose", "images", "game"],
   ["driver"],
   ["runtime"],
   ["components", "cli"],

@@ -19,5 +19,5 @@ CREATE TABLE invoices (
   CONSTRAINT invoices_number_key UNIQUE (number)
 );
 
--- The "missing-index" level drops exactly this index: keep the name.
+-- Invoice search by customer uses this index; checks refer to it by name.
 CREATE INDEX idx_invoices_customer ON invoices (customer);
