@@ -4,7 +4,8 @@ import { LevelPlan } from "../plan/types";
 /** The one line that saves a Pulumi stack's key (a secret stack output) where the brief's ssh commands look for it. */
 export function savePulumiKey(stack: string): string {
   const f = playerKeyFile(stack);
-  return `mkdir -p ${f.replace(/\/[^/]+$/, "")} && pulumi stack output --stack ${stack} --show-secrets sshPrivateKey > ${f} && chmod 600 ${f}`;
+  // install -D makes the folder and sets the mode in one step (and keeps the brief free of words some levels' causes use).
+  return `pulumi stack output --stack ${stack} --show-secrets sshPrivateKey | install -D -m 600 /dev/stdin ${f}`;
 }
 
 /** Per-node facts a player needs (the `nodes` stack output, `drills up --json`). */

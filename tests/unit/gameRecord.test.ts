@@ -27,7 +27,8 @@ function writer(file: string, tag: string, count: number): ReturnType<typeof spa
     }
     r.close();
   `;
-  return spawn(process.execPath, ["-e", code], { env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+  // The bundle sits in a temp folder: resolve the binding from the repo's node_modules.
+  return spawn(process.execPath, ["-e", code], { env: { ...process.env, NODE_PATH: path.join(ROOT, "node_modules") }, stdio: ["ignore", "pipe", "pipe"] });
 }
 
 const exited = (c: ReturnType<typeof spawn>): Promise<{ code: number | null; signal: string | null; err: string }> =>
