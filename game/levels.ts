@@ -3,9 +3,9 @@ import { LevelCategory, LevelDefinition } from "../levels/types";
 
 export const DEFAULT_TIME_LIMIT_MINUTES = 45;
 
-/** Levels a game can hand out: those with something broken (not the baseline tour). */
+/** Levels a game can hand out: those with something broken (not the baseline tour, not the warm-up). */
 export function playable(): LevelDefinition[] {
-  return levels().filter((l) => l.faults.length > 0);
+  return levels().filter((l) => l.faults.length > 0 && !l.warmUp);
 }
 
 export const categoryOf = (l: LevelDefinition): LevelCategory => l.category ?? "app";

@@ -6,6 +6,7 @@ const level: LevelDefinition = {
   title: "The page loads, the data does not",
   summary: "The front end shows errors everywhere in a browser, yet the API answers curl fine.",
   engine: "postgres",
+  category: "app",
   seed: { users: 50, invoices: 20000 },
   faults: [badCors()],
   brief: {

@@ -18,6 +18,7 @@ const level: LevelDefinition = {
   title: "A blank app, and uploads fail too",
   summary: "Two faults at once: the browser shows no data, and uploads fail too.",
   engine: "postgres",
+  category: "app",
   seed: { users: 50, invoices: 20000 },
   faults: [cors, disk],
   brief: {

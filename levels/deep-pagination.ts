@@ -6,6 +6,7 @@ const level: LevelDefinition = {
   title: "Month-end in the back pages",
   summary: "The invoice list sorted by amount takes seconds a page, worst far into the list.",
   engine: "postgres",
+  category: "datastore",
   seed: { users: 50, invoices: 5_000_000 },
   faults: [deepPagination()],
   brief: {

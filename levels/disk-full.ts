@@ -15,6 +15,7 @@ const level: LevelDefinition = {
   title: "Uploads fail, reads work",
   summary: "File uploads fail with a server error while everything else still works.",
   engine: "postgres",
+  category: "node",
   seed: { users: 50, invoices: 20000 },
   faults: [fault],
   brief: {

@@ -14,6 +14,7 @@ const level: LevelDefinition = {
   title: "Up, but not serving",
   summary: "The whole API answers 502 while every node is up and nobody changed anything today.",
   engine: "postgres",
+  category: "node",
   seed: { users: 50, invoices: 20000 },
   faults: [fault],
   brief: {

@@ -29,6 +29,7 @@ const level: LevelDefinition = {
   title: "The user list fails after a deploy",
   summary: "After a deploy the user list fails after a long wait while the servers look idle.",
   engine: "postgres",
+  category: "datastore",
   seed: { users: 50, invoices: 20000 },
   faults: [fault],
   brief: {

@@ -15,6 +15,7 @@ const level: LevelDefinition = {
   title: "The morning after a quiet day",
   summary: "After a day without uploads, every upload fails with a server error; nothing was deployed.",
   engine: "postgres",
+  category: "app",
   seed: { users: 50, invoices: 20000 },
   faults: [fault],
   brief: {

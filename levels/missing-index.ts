@@ -6,6 +6,7 @@ const level: LevelDefinition = {
   title: "The invoice search crawls",
   summary: "Invoice search by customer takes seconds instead of milliseconds.",
   engine: "postgres",
+  category: "datastore",
   seed: { users: 50, invoices: 5_000_000 },
   faults: [missingIndex()],
   brief: {

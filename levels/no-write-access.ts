@@ -15,6 +15,7 @@ const level: LevelDefinition = {
   title: "Moved, and read-only",
   summary: "After the uploads were moved to a new node, old files are there but new uploads fail with a server error.",
   engine: "postgres",
+  category: "node",
   seed: { users: 50, invoices: 20000 },
   faults: [fault],
   brief: {

@@ -6,6 +6,7 @@ const level: LevelDefinition = {
   title: "The lookup that reads everything",
   summary: "After a small release, finding an invoice by its bank sequence number takes seconds.",
   engine: "mysql",
+  category: "app",
   seed: { users: 50, invoices: 2_000_000 },
   faults: [numberAsString()],
   brief: {

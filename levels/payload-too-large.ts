@@ -17,6 +17,7 @@ const level: LevelDefinition = {
   title: "The file that never arrives",
   summary: "Uploading an ordinary scanned document from the page fails; the backend never hears of it.",
   engine: "postgres",
+  category: "proxy",
   seed: { users: 50, invoices: 20000 },
   faults: [fault],
   brief: {

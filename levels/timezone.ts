@@ -14,6 +14,7 @@ const level: LevelDefinition = {
   title: "Nobody signed up today",
   summary: 'New users never show under "Created today", though they are stored and listed.',
   engine: "postgres",
+  category: "app",
   seed: { users: 50, invoices: 20000 },
   faults: [fault],
   brief: {

@@ -6,6 +6,7 @@ const level: LevelDefinition = {
   title: "Three boxes, no wires",
   summary: "Before the game: the app's three nodes are installed but not connected; wire them and learn where each setting lives.",
   engine: "postgres",
+  warmUp: true,
   seed: { users: 50, invoices: 20000 },
   faults: [freshInstall()],
   brief: {

@@ -42,6 +42,8 @@ export interface LevelDefinition {
   shortcuts?: Shortcut[];
   /** Where the trouble lives (the game's certification counts categories); default "app". */
   category?: LevelCategory;
+  /** Played before the game (the tutorial): `drills play` never hands it out. */
+  warmUp?: boolean;
   /** The game's time limit in minutes (default 45); past it `check` still grades but the record marks it late. */
   timeLimitMinutes?: number;
 }

@@ -2,17 +2,16 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { connect } from "../../driver/engine";
-import { diagnosisOf, namesOf, playable } from "../../game/levels";
+import { diagnosisOf, namesOf } from "../../game/levels";
 import { getLevel } from "../../levels";
-import { LABEL_GAME } from "../../plan/names";
 import { run } from "../../runtime/game";
 import { solutionActions } from "../../runtime/verdict";
 import { planFor } from "../../cli/plan";
 import { neutralPlan } from "../../plan/names";
-import { demuxLogs } from "../../driver/deployer";
 import { recordedBase } from "../../driver/ports";
 import { spawn } from "child_process";
 import { CLI, leftovers, ROOT, Run } from "./helpers";
+import { engineText, nodeFindings } from "./spoilers";
 
 // These tests get their own data folder and player names: the record is theirs alone.
 const DATA = fs.mkdtempSync(path.join(os.tmpdir(), "drills-game-test-"));
@@ -31,50 +30,6 @@ function runCli(args: string[]): Promise<Run> {
       resolve({ code, signal, stdout, stderr });
     });
   });
-}
-
-/** Every name and label a game put on the engine, as text. */
-async function engineText(game: string): Promise<string> {
-  const docker = await connect();
-  const filter = { filters: { label: [`${LABEL_GAME}=${game}`] } };
-  const containers = await docker.listContainers({ all: true, ...filter });
-  const inspected = await Promise.all(containers.map((c) => docker.getContainer(c.Id).inspect()));
-  const networks = await docker.listNetworks(filter);
-  const volumes = (await docker.listVolumes(filter)).Volumes ?? [];
-  return JSON.stringify({
-    containers: inspected.map((c) => ({ name: c.Name, labels: c.Config.Labels, hostname: c.Config.Hostname, env: c.Config.Env, mounts: c.Mounts.map((m) => m.Name ?? m.Source) })),
-    networks: networks.map((n) => ({ name: n.Name, labels: n.Labels })),
-    volumes: volumes.map((v) => ({ name: v.Name, labels: v.Labels })),
-  });
-}
-
-/** What a player sees inside each node: text files under the app, config and log folders, their names, ps, the app's environment. */
-async function nodeFindings(game: string, names: string[]): Promise<string[]> {
-  const docker = await connect();
-  const patterns = names.map((n) => n.toLowerCase()).join("\n");
-  const script = [
-    "set -u",
-    `cat > /tmp/.p <<'EOF'\n${patterns}\nEOF`,
-    "for d in /opt /etc /var/log /var/lib/drills /srv /home /root; do [ -d $d ] || continue;",
-    // vendor.js is the bundled pg/mysql2 drivers: their error-code tables (disk_full...) are not the level's.
-    "  grep -rIil -F -f /tmp/.p --exclude=vendor.js $d 2>/dev/null | sed 's/^/content: /';",
-    "  find $d -xdev 2>/dev/null | grep -i -F -f /tmp/.p | sed 's/^/name: /'; done",
-    "ps -eo args | grep -v 'grep\\|/tmp/.p' | grep -i -F -f /tmp/.p | sed 's/^/ps: /'",
-    "for p in $(ls /proc | grep -E '^[0-9]+$'); do { tr '\\0' '\\n' < /proc/$p/environ | grep -i -F -f /tmp/.p | sed \"s/^/env $p: /\"; } 2>/dev/null; done",
-    "rm -f /tmp/.p",
-  ].join("\n");
-  const found: string[] = [];
-  for (const role of ["proxy", "backend", "datastore"]) {
-    const exec = await docker.getContainer(`drills-${game}-${role}`).exec({ Cmd: ["bash", "-c", script], User: "root", AttachStdout: true, AttachStderr: true });
-    const stream = await exec.start({});
-    const text = await new Promise<string>((resolve) => {
-      const bufs: Buffer[] = [];
-      stream.on("data", (b: Buffer) => bufs.push(b));
-      stream.on("end", () => resolve(demuxLogs(Buffer.concat(bufs))));
-    });
-    for (const line of text.split("\n").map((l) => l.trim()).filter(Boolean)) found.push(`${role}: ${line}`);
-  }
-  return found;
 }
 
 const spoiled = (text: string, names: string[]): string[] => names.filter((n) => text.toLowerCase().includes(n.toLowerCase()));
@@ -164,20 +119,8 @@ describe("the game", () => {
     }
   }, 20 * 60_000);
 
-  // Spoilers: every level through `play`. Run one with -t "no spoilers in <id>".
-  it.each(playable().map((l) => [l.id]))("no spoilers in %s", async (id) => {
-    const names = namesOf(getLevel(id));
-    const { game, out } = await play(`game-test-${id}`.slice(0, 40), id);
-    try {
-      expect({ output: spoiled(out, names) }).toEqual({ output: [] });
-      expect({ engine: spoiled(await engineText(game), names) }).toEqual({ engine: [] });
-      expect({ nodes: await nodeFindings(game, names) }).toEqual({ nodes: [] });
-    } finally {
-      const end = await runCli(["end", "--game", game]);
-      expect(end.code).toBe(0);
-      expect(await leftovers(game)).toEqual({ containers: 0, networks: 0, volumes: 0 });
-    }
-  }, 20 * 60_000);
+  // Spoilers on the engine and inside the nodes: every level's lifecycle (levels.test.ts) runs as a game does,
+  // under a neutral game id, and scans them (tests/docker/spoilers.ts); the scripted player above does it through `play`.
 
   it("a class of two comes up and goes down", async () => {
     const up = await runCli(["class", "up", "--players", "game-test-a,game-test-b"]);

@@ -10,6 +10,10 @@ import { lxcfsAvailable } from "../../driver/lxcfs";
 import { timeHealthyPaths } from "../../runtime/healthy";
 import { nodeViews, untruthful } from "../../runtime/nodeView";
 import { leftovers } from "./helpers";
+import { engineText, nodeFindings } from "./spoilers";
+import * as crypto from "crypto";
+import { namesOf } from "../../game/levels";
+import { gameId, neutralPlan } from "../../plan/names";
 
 jest.setTimeout(30 * 60_000);
 
@@ -21,9 +25,10 @@ const report = (line: string) => process.stderr.write(`${line}\n`);
  * (check passes), and down leaves nothing behind.
  */
 describe.each(levels().filter((l) => l.faults.length > 0 && !l.id.startsWith("zz-")).map((l) => l.id))("level %s on real Docker", (id) => {
-  const stack = `test-${id}`;
+  // As a game deploys it: a neutral game id (fixed per level, so a rerun cleans up an interrupted one), no level label.
+  const stack = gameId(crypto.createHash("sha256").update(`test-${id}`).digest());
   const level = getLevel(id);
-  const plan = dockerPlan(levelPlan(level, parseOptions({ level: id, stack }, levelIds())));
+  const plan = neutralPlan(dockerPlan(levelPlan(level, parseOptions({ level: id, stack }, levelIds()))));
   const figures: Record<string, unknown> = {};
 
   beforeAll(async () => {
@@ -36,11 +41,19 @@ describe.each(levels().filter((l) => l.faults.length > 0 && !l.id.startsWith("zz
   it("comes up healthy with the fault applied, printing nothing that names the fault", async () => {
     const printed: string[] = [];
     const r = await up(plan, { log: (l) => (printed.push(l), report(`[${id}] ${l}`)) });
-    const words = level.faults.flatMap((f) => f.spoilers);
-    const visible = printed.join("\n").split(id).join(" ").toLowerCase();
+    // Under a game id, not even the level's id or title is printed.
+    const words = [...level.faults.flatMap((f) => f.spoilers), ...namesOf(level)];
+    const visible = printed.join("\n").toLowerCase();
     expect(words.filter((w) => visible.includes(w.toLowerCase()))).toEqual([]);
     figures.readySeconds = Number(r.readySeconds.toFixed(1));
     figures.imageSeconds = Number(r.buildSeconds.toFixed(1));
+  });
+
+  it("names the level nowhere a player looks: engine names and labels, files, processes and environments in the nodes", async () => {
+    const names = namesOf(level);
+    const engine = (await engineText(stack)).toLowerCase();
+    expect({ engine: names.filter((n) => engine.includes(n.toLowerCase())) }).toEqual({ engine: [] });
+    expect({ nodes: await nodeFindings(stack, names) }).toEqual({ nodes: [] });
   });
 
   it("feels like a real incident: nodes report themselves, the story's artifacts exist, the rest of the app is fast", async () => {

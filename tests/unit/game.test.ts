@@ -215,3 +215,17 @@ describe("neutral games", () => {
     expect(brief).toContain(`drills check --game ${stack}`);
   });
 });
+
+describe("the levels a game hands out", () => {
+  it("each declares where its trouble lives, and together they span the rule's categories", () => {
+    const undeclared = playable().filter((l) => l.category === undefined).map((l) => l.id);
+    expect(undeclared).toEqual([]);
+    expect(new Set(playable().map((l) => l.category)).size).toBeGreaterThanOrEqual(3);
+  });
+
+  it("never include the warm-up or the healthy tour", () => {
+    const ids = playable().map((l) => l.id);
+    expect(ids).not.toContain("tutorial");
+    expect(ids).not.toContain("baseline");
+  });
+});
