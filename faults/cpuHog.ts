@@ -106,7 +106,8 @@ const TIMES = [
 ];
 
 /**
- * Bash: start every cron entry that runs the job, as cron does at its next
+ * Bash: start every cron entry that runs the job (by name, wherever the
+ * player moved it), as cron does at its next
  * tick (root, /bin/sh, cron's environment), each in its own session, detached.
  */
 const CRON_TICK = [
@@ -116,6 +117,7 @@ const CRON_TICK = [
   "  grep -Ev '^[[:space:]]*(#|$|[A-Za-z_][A-Za-z0-9_]*[[:space:]]*=)' \"$f\" |",
   "    sed -nE 's/^[[:space:]]*(@[a-z]+|[^[:space:]]+[[:space:]]+[^[:space:]]+[[:space:]]+[^[:space:]]+[[:space:]]+[^[:space:]]+[[:space:]]+[^[:space:]]+)[[:space:]]+([^[:space:]]+)[[:space:]]+(.*)$/\\2\\t\\3/p'",
   "done | while IFS=$'\\t' read -r user cmd; do",
+  "  case \"$cmd\" in *db-backup*) ;; *) continue ;; esac",
   "  home=$(getent passwd \"$user\" | cut -d: -f6)",
   "  (cd \"${home:-/}\" 2>/dev/null || cd /; exec setsid runuser -u \"$user\" -- env -i PATH=/usr/bin:/bin SHELL=/bin/sh HOME=\"${home:-/}\" LOGNAME=\"$user\" /bin/sh -c \"$cmd\" </dev/null >/dev/null 2>&1) &",
   "  echo \"TICK $! $cmd\"",
@@ -125,6 +127,13 @@ const CRON_TICK = [
 async function host(ctx: CheckContext): Promise<Record<string, number>> {
   const h = await hostFigures(ctx, 2000);
   return h ? { ...h } : {};
+}
+
+/** Share (0..1) of the node's CPU time in the window that went to processes other than the API. */
+function othersShare(cpu: NodeCpu): number {
+  const total = cpu.top.reduce((a, p) => a + p.pct, 0);
+  const others = busyOthers(cpu, 0).reduce((a, p) => a + p.pct, 0);
+  return total > 0 ? Number((others / total).toFixed(2)) : 0;
 }
 
 /** Processes other than the API (node) and this measurement that used CPU. */
@@ -141,7 +150,7 @@ const describe = (ps: NodeCpu["top"]) => ps.map((p) => `${p.comm} (pid ${p.pid},
  */
 export function cpuHog(params: CpuHogParams = {}): Fault {
   const id = "cpu-hog";
-  const fastMs = intParam(id, "fastMs", params.fastMs, 250, 50, 5000);
+  const fastMs = intParam(id, "fastMs", params.fastMs, 500, 50, 5000);
   const jobSeconds = intParam(id, "jobSeconds", params.jobSeconds, 40, 10, 300);
   const invoiceRows = 60_000;
 
@@ -222,15 +231,17 @@ export function cpuHog(params: CpuHogParams = {}): Fault {
     probe: async (ctx): Promise<ProbeResult> => {
       const { cpu, lat } = await measure(ctx);
       const h = await host(ctx);
-      const others = busyOthers(cpu, 5);
+      // Where the host itself is saturated the node gets less than its quota: what counts is who in the node takes it.
+      const share = othersShare(cpu);
       return {
-        present: cpu.cpus >= 0.35 && others.length > 0,
+        present: share >= 0.5 && busyOthers(cpu, 1).length > 0,
         summary:
-          `backend node uses ${cpu.cpus} CPUs of 0.5 (${cpu.throttled} throttled periods in 3 s), busiest: ${describe(cpu.top.slice(0, 4))}; ` +
+          `backend node uses ${cpu.cpus} CPUs of 0.5 (${cpu.throttled} throttled periods in 3 s; ${Math.round(share * 100)}% of it outside the API), busiest: ${describe(cpu.top.slice(0, 4))}; ` +
           `invoice pages p50 ${lat.p50Ms} ms, p90 ${lat.p90Ms} ms`,
         figures: {
           nodeCpus: cpu.cpus,
           nodeThrottled: cpu.throttled,
+          othersShare: share,
           busiest: describe(cpu.top.slice(0, 4)),
           p50Ms: lat.p50Ms,
           p90Ms: lat.p90Ms,
@@ -242,7 +253,7 @@ export function cpuHog(params: CpuHogParams = {}): Fault {
     check: async (ctx) => {
       const reasons: string[] = [];
       const now = await nodeCpu(ctx, "backend", 3);
-      const busy = busyOthers(now, 10);
+      const busy = othersShare(now) >= 0.5 ? busyOthers(now, 1) : busyOthers(now, 10);
       if (busy.length > 0) {
         reasons.push(`Something on the backend still uses its CPU: ${describe(busy)}; the node has ${now.cpus} of 0.5 CPU in use with the app idle.`);
       }

@@ -1,7 +1,7 @@
 import { nodeOf } from "../plan/names";
 import { LevelPlan } from "../plan/types";
 import { intParam } from "./params";
-import { HostFigures, hostFigures, nodeMemory, sampleLatency } from "./nodeUsage";
+import { HostFigures, hostFigures, Latency, mergeLatency, nodeMemory, sampleLatency } from "./nodeUsage";
 import { RESTART_BACKEND } from "./scripts";
 import { CheckContext, Fault, ProbeResult } from "./types";
 
@@ -12,6 +12,8 @@ export interface MemoryExhaustionParams {
   maxTasks?: number;
   /** Seconds the check watches the node after starting what the next boot would start. */
   windowSeconds?: number;
+  /** The invoice list must answer under this (p50, through the proxy) to count as fixed. */
+  fastMs?: number;
 }
 
 /**
@@ -113,7 +115,7 @@ def main():
                 jobs = [(c, [i for i in items if i["customer"] == c], f"{generated}.{n}") for n, c in enumerate(customers)]
                 for res in [pool.apply_async(render, (job,)) for job in jobs]:
                     try:
-                        res.get(timeout=30)
+                        res.get(timeout=5)
                         done += 1
                     except multiprocessing.TimeoutError:  # a worker that died takes its job with it
                         failed += 1
@@ -184,7 +186,8 @@ export function memoryExhaustion(params: MemoryExhaustionParams = {}): Fault {
   const id = "memory-exhaustion";
   const workers = intParam(id, "workers", params.workers, 4, 2, 8);
   const maxTasks = intParam(id, "maxTasks", params.maxTasks, 150, 50, 1000);
-  const windowSeconds = intParam(id, "windowSeconds", params.windowSeconds, 20, 5, 120);
+  const windowSeconds = intParam(id, "windowSeconds", params.windowSeconds, 30, 5, 120);
+  const fastMs = intParam(id, "fastMs", params.fastMs, 500, 50, 5000);
 
   const limitOf = (plan: LevelPlan) => nodeOf(plan, "backend").memoryMiB;
 
@@ -295,6 +298,7 @@ export function memoryExhaustion(params: MemoryExhaustionParams = {}): Fault {
       done = true;
       await watch;
       const b = await figures(ctx);
+      peakUsed = Math.max(peakUsed, b.mem.usedMiB);
       const h = await host(ctx);
       const newKills = b.mem.oomKills - a.mem.oomKills;
       return {
@@ -330,25 +334,40 @@ export function memoryExhaustion(params: MemoryExhaustionParams = {}): Fault {
         // The API must be up to be measured (it may have been left down).
         await ctx.exec("backend", RESTART_BACKEND.slice(1).join("\n"));
         const a = await figures(ctx);
-        const lat = await sampleLatency(ctx, Math.max(5, windowSeconds * 2), 500);
+        // Users' requests for the window, while the node's memory is sampled every second.
+        let done = false;
+        let peak = a.mem.usedMiB;
+        const watch = (async () => {
+          while (!done) {
+            peak = Math.max(peak, (await nodeMemory(ctx, "backend")).usedMiB);
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+        })();
+        const t0 = Date.now();
+        const lats: Latency[] = [];
+        while (Date.now() - t0 < windowSeconds * 1000) lats.push(await sampleLatency(ctx, 4, 400));
+        done = true;
+        await watch;
+        const lat = mergeLatency(lats);
         const b = await figures(ctx);
+        peak = Math.max(peak, b.mem.usedMiB);
         const limit = b.mem.limitMiB;
         const low = Math.round(limit / 2);
-        const grew = b.mem.usedMiB - a.mem.usedMiB;
-        if (b.mem.usedMiB > low) {
-          reasons.push(`The backend node still uses ${b.mem.usedMiB} of its ${limit} MiB (the app alone needs well under ${low} MiB).`);
+        const grew = peak - a.mem.usedMiB;
+        if (peak > low) {
+          reasons.push(`The backend node used up to ${peak} of its ${limit} MiB while the check watched it (the app alone needs well under ${low} MiB).`);
         }
         if (grew > 16) {
           reasons.push(
             `Memory in the backend node grew by ${grew} MiB in ${windowSeconds} s` +
               (started.length ? `, with what the next boot starts running (${started.join(", ")})` : "") +
-              ": something there still grows without bound.",
+              ": something there still grows.",
           );
         }
         if (b.mem.oomKills > a.mem.oomKills) reasons.push(`The kernel killed ${b.mem.oomKills - a.mem.oomKills} process(es) in the backend node while the check watched it.`);
         if (b.kills > a.kills || a.pid !== b.pid) reasons.push("The API was restarted while the check watched it.");
         if (lat.errors > 0) reasons.push(`Invoice pages failed ${lat.errors} of ${lat.samples} times (${lat.statuses}).`);
-        if (lat.p50Ms > 300) reasons.push(`Invoice pages took ${lat.p50Ms} ms (p50); they must answer under 300 ms.`);
+        if (lat.p50Ms > fastMs) reasons.push(`Invoice pages took ${lat.p50Ms} ms (p50); they must answer under ${fastMs} ms.`);
         return {
           ok: reasons.length === 0,
           reasons,
@@ -356,6 +375,7 @@ export function memoryExhaustion(params: MemoryExhaustionParams = {}): Fault {
             nodeLimitMiB: limit,
             nodeUsedBeforeMiB: a.mem.usedMiB,
             nodeUsedAfterMiB: b.mem.usedMiB,
+            nodeUsedPeakMiB: peak,
             freeUsedMiB: b.freeUsedMiB,
             oomKillsInWindow: b.mem.oomKills - a.mem.oomKills,
             startedAsAtBoot: started.join(" "),

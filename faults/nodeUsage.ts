@@ -66,14 +66,18 @@ export interface NodeCpu {
 export async function nodeCpu(ctx: CheckContext, role: Role, seconds = 3): Promise<NodeCpu> {
   const script = [
     `pticks() { for s in /proc/[0-9]*/stat; do pid=\${s#/proc/}; pid=\${pid%/stat}; [ "$pid" = "$$" ] && continue; read -r line <"$s" 2>/dev/null || continue; rest=\${line##*) }; set -- $rest; echo "$pid \${12} \${13}"; done; }`,
-    `a=$(${CPU_TICKS.split("\n").join("; ")}); pa=$(pticks); t0=$(date +%s%N)`,
+    "cgticks() {",
+    CPU_TICKS,
+    "}",
+    "a=$(cgticks); pa=$(pticks); t0=$(date +%s%N)",
     `sleep ${seconds}`,
-    `b=$(${CPU_TICKS.split("\n").join("; ")}); pb=$(pticks); t1=$(date +%s%N)`,
+    "b=$(cgticks); pb=$(pticks); t1=$(date +%s%N)",
     'echo "CG $a $b $t0 $t1"',
     "hz=$(getconf CLK_TCK)",
-    'join <(echo "$pa" | sort -k1,1) <(echo "$pb" | sort -k1,1) | while read -r pid u0 s0 u1 s1; do',
-    '  d=$(( (u1 + s1) - (u0 + s0) )); [ "$d" -gt 0 ] || continue',
-    '  printf "P %s %s %s\\n" "$pid" "$(( d * 100000000000 / hz / (t1 - t0) ))" "$(tr "\\0" " " </proc/$pid/cmdline 2>/dev/null | cut -c1-160)"',
+    "# Per process: CPU time in the window (a process born in it: all of its time).",
+    'printf "%s\\n--\\n%s\\n" "$pa" "$pb" | awk \'$1 == "--" { second = 1; next } !second { t[$1] = $2 + $3; next } { d = $2 + $3 - t[$1]; if (d > 0) print $1, d }\' |',
+    "while read -r pid d; do",
+    '  printf "P %s %s %s %s\\n" "$pid" "$d" "$hz" "$(tr "\\0" " " </proc/$pid/cmdline 2>/dev/null | cut -c1-160)"',
     "done",
   ].join("\n");
   const r = await ctx.exec(role, script);
@@ -84,13 +88,15 @@ export async function nodeCpu(ctx: CheckContext, role: Role, seconds = 3): Promi
   const top = lines
     .filter((l) => l.startsWith("P "))
     .map((l) => {
-      const [, pid, pct, ...args] = l.split(" ");
+      const [, pid, ticks, hz, ...args] = l.split(" ");
       const a = args.join(" ").trim();
-      return { pid: Number(pid), pct: Number(pct), comm: (a.split(" ")[0] ?? "").split("/").pop() ?? "", args: a };
+      // Percent of one CPU over the window.
+      const pct = wallUs > 0 ? Math.round((Number(ticks) / Number(hz) / (wallUs / 1e6)) * 1000) / 10 : 0;
+      return { pid: Number(pid), pct, comm: (a.split(" ")[0] ?? "").split("/").pop() ?? "", args: a };
     })
     .filter((p) => p.pct > 0)
     .sort((x, y) => y.pct - x.pct)
-    .slice(0, 8);
+    .slice(0, 12);
   return { cpus: wallUs > 0 ? Number(((u1 - u0) / wallUs).toFixed(2)) : 0, throttled: (th1 || 0) - (th0 || 0), top };
 }
 
@@ -102,6 +108,27 @@ export interface Latency {
   errors: number;
   statuses: string;
   samples: number;
+  times: number[];
+  codes: Record<string, number>;
+}
+
+/** Several runs of samples as one. */
+export function mergeLatency(parts: Latency[]): Latency {
+  const all = parts.flatMap((p) => p.times);
+  const sorted = [...all].sort((a, b) => a - b);
+  const q = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0);
+  const codes: Record<string, number> = {};
+  for (const p of parts) for (const [c, n] of Object.entries(p.codes)) codes[c] = (codes[c] ?? 0) + n;
+  return {
+    p50Ms: q(0.5),
+    p90Ms: q(0.9),
+    maxMs: Math.round(sorted[sorted.length - 1] ?? 0),
+    errors: parts.reduce((a, p) => a + p.errors, 0),
+    statuses: Object.entries(codes).map(([c, n]) => `${n}x${c}`).join(" "),
+    samples: all.length,
+    times: all,
+    codes,
+  };
 }
 
 /** A random page of the invoice list, 100 rows: the backend parses and serializes every row (CPU in the node). */
@@ -132,6 +159,8 @@ export async function sampleLatency(ctx: CheckContext, samples: number, gapMs: n
     errors,
     statuses: Object.entries(codes).map(([c, n]) => `${n}x${c}`).join(" "),
     samples,
+    times,
+    codes,
   };
 }
 
