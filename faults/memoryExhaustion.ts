@@ -75,7 +75,7 @@ def fetch(path):
 
 def _head():
     # The stylesheet and the logo are inlined: the page is mailed and printed as it is.
-    css = "".join(f".inv-{i} td{{padding:2px 6px;border-bottom:1px solid #e{i % 10}e{i % 10}e{i % 10}}}\\n" for i in range(2400))
+    css = "".join(".inv-%d td {padding:2px 6px;border-bottom:1px solid #e%de%de%d}\\n" % (i, i % 10, i % 10, i % 10) for i in range(2400))
     logo = bytes(random.getrandbits(8) for _ in range(90000)).hex()
     return f'<html><head><style>{css}</style></head><body><img alt="logo" src="data:image/png;hex,{logo}">'
 
