@@ -257,6 +257,14 @@ export function cpuHog(params: CpuHogParams = {}): Fault {
       if (busy.length > 0) {
         reasons.push(`Something on the backend still uses its CPU: ${describe(busy)}; the node has ${now.cpus} of 0.5 CPU in use with the app idle.`);
       }
+      // The job holds its lock while it runs: held for 10 s on end, it has not finished (cron's next ticks skip).
+      const held = await ctx.exec(
+        "backend",
+        `for _ in $(seq 1 20); do flock -n ${BACKUP.lock} true && exit 0; sleep 0.5; done; echo "HELD $(pgrep -f '${BACKUP.script}' | head -1)"`,
+      );
+      if (held.stdout.includes("HELD")) {
+        reasons.push(`The scheduled job is still running (pid ${held.stdout.trim().slice(5) || "?"}, it holds ${BACKUP.lock}); it has not finished, whatever its priority.`);
+      }
       // Tonight's dumps arrive as every night; cron's next tick runs the job on them. It must finish.
       const tick = await ctx.exec(
         "backend",
@@ -379,7 +387,7 @@ export function cpuHog(params: CpuHogParams = {}): Fault {
             `grep -qxF '${CRON_LINE}' ${BACKUP.schedule} 2>/dev/null && pgrep -x cron >/dev/null || echo MISSING schedule`,
             `[ "$(grep -c ': done$' ${BACKUP.log})" -ge 5 ] && grep -q 'compressing again (attempt' ${BACKUP.log} || echo MISSING log`,
             `[ "$(find ${BACKUP.archive} -name '*.sql.gz' ! -newermt "@$night" | wc -l)" -ge 15 ] || echo MISSING archive`,
-            "pgrep -x gzip >/dev/null || pgrep -x sha256sum >/dev/null || echo MISSING running",
+            `pgrep -f '^/bin/bash ${BACKUP.script}' >/dev/null && ! flock -n ${BACKUP.lock} true || echo MISSING running`,
           ].join("\n"),
         );
         const missing = r.stdout.split("\n").filter((l) => l.startsWith("MISSING ")).map((l) => artifacts[l.slice(8).trim()] ?? l);
