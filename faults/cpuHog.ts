@@ -234,7 +234,7 @@ export function cpuHog(params: CpuHogParams = {}): Fault {
       // Where the host itself is saturated the node gets less than its quota: what counts is who in the node takes it.
       const share = othersShare(cpu);
       return {
-        present: share >= 0.5 && busyOthers(cpu, 1).length > 0,
+        present: share >= 0.5 && busyOthers(cpu, 0).length > 0,
         summary:
           `backend node uses ${cpu.cpus} CPUs of 0.5 (${cpu.throttled} throttled periods in 3 s; ${Math.round(share * 100)}% of it outside the API), busiest: ${describe(cpu.top.slice(0, 4))}; ` +
           `invoice pages p50 ${lat.p50Ms} ms, p90 ${lat.p90Ms} ms`,

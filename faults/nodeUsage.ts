@@ -65,7 +65,7 @@ export interface NodeCpu {
  */
 export async function nodeCpu(ctx: CheckContext, role: Role, seconds = 3): Promise<NodeCpu> {
   const script = [
-    `pticks() { for s in /proc/[0-9]*/stat; do pid=\${s#/proc/}; pid=\${pid%/stat}; [ "$pid" = "$$" ] && continue; read -r line <"$s" 2>/dev/null || continue; rest=\${line##*) }; set -- $rest; echo "$pid \${12} \${13}"; done; }`,
+    `pticks() { for s in /proc/[0-9]*/stat; do pid=\${s#/proc/}; pid=\${pid%/stat}; [ "$pid" = "$$" ] && continue; read -r line <"$s" 2>/dev/null || continue; rest=\${line##*) }; set -- $rest; echo "$pid $(( \${12} + \${13} )) $(( \${14} + \${15} ))"; done; }`,
     "cgticks() {",
     CPU_TICKS,
     "}",
@@ -74,7 +74,7 @@ export async function nodeCpu(ctx: CheckContext, role: Role, seconds = 3): Promi
     "b=$(cgticks); pb=$(pticks); t1=$(date +%s%N)",
     'echo "CG $a $b $t0 $t1"',
     "hz=$(getconf CLK_TCK)",
-    "# Per process: CPU time in the window (a process born in it: all of its time).",
+    "# Per process: CPU time in the window, its reaped children's included (a process born in it: all of its time).",
     'printf "%s\\n--\\n%s\\n" "$pa" "$pb" | awk \'$1 == "--" { second = 1; next } !second { t[$1] = $2 + $3; next } { d = $2 + $3 - t[$1]; if (d > 0) print $1, d }\' |',
     "while read -r pid d; do",
     '  printf "P %s %s %s %s\\n" "$pid" "$d" "$hz" "$(tr "\\0" " " </proc/$pid/cmdline 2>/dev/null | cut -c1-160)"',
