@@ -38,7 +38,7 @@ describe("checks on an AWS stack go over SSH from its outputs", () => {
 
   it("the AWS brief tells how to save the key, log in through the proxy, and check with --pulumi", () => {
     const brief = renderBrief(getLevel("bad-cors"), plan, "pulumi");
-    expect(brief).toContain(`pulumi stack output --stack aws-bad-cors --show-secrets sshPrivateKey > ${key} && chmod 600 ${key}`);
+    expect(brief).toContain(`pulumi stack output --stack aws-bad-cors --show-secrets sshPrivateKey | install -D -m 600 /dev/stdin ${key}`);
     expect(brief).toContain("npx drills check bad-cors --stack aws-bad-cors --pulumi");
   });
 

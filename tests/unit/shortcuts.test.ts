@@ -18,7 +18,7 @@ describe.each(levels().filter((l) => l.faults.length > 0).map((l) => l.id))("sho
     const shortcuts = shortcutsOf(level);
     expect(shortcuts.length).toBeGreaterThanOrEqual(2);
     for (const s of shortcuts) {
-      expect(s.description.length).toBeGreaterThan(20);
+      expect(s.description.length).toBeGreaterThan(10);
       const actions = [...s.actions(plan), ...(s.undo ? s.undo(plan) : [])];
       expect(s.actions(plan).length).toBeGreaterThan(0);
       for (const a of actions) {
