@@ -4,7 +4,7 @@ import { stringParam } from "./params";
 import { RESTART_BACKEND } from "./scripts";
 import { CheckContext, Fault, ProbeResult } from "./types";
 
-export interface TimezoneParams {
+export interface LocalCalendarParams {
   /**
    * The zone the backend node was set to. West of UTC (any hour of the day):
    * the release's day boundary then makes an empty range at every hour.
@@ -136,8 +136,8 @@ function atOtherHours(shiftsMs: number[]): string {
  * release since takes "today" from the node's calendar while created_at
  * holds UTC. The "created today" view is empty at every hour.
  */
-export function timezone(params: TimezoneParams = {}): Fault {
-  const id = "timezone";
+export function localCalendar(params: LocalCalendarParams = {}): Fault {
+  const id = "local-calendar";
   const zone = stringParam(id, "zone", params.zone, "America/Chicago", /^(America|Pacific)\/[A-Za-z_]+$/, "a zone west of UTC such as America/Chicago");
 
   const artifacts: Record<string, string> = {

@@ -1,8 +1,8 @@
-import { timezone } from "../faults/timezone";
+import { localCalendar } from "../faults/localCalendar";
 import { ProbeResult } from "../faults/types";
 import { LevelDefinition } from "./types";
 
-const fault = timezone();
+const fault = localCalendar();
 
 const symptoms = {
   today: 'A user created a moment ago is not under "Created today" on the users page: that list says "No users created today."',
@@ -10,7 +10,7 @@ const symptoms = {
 };
 
 const level: LevelDefinition = {
-  id: "timezone",
+  id: "todays-signups",
   title: "Nobody signed up today",
   summary: 'New users never show under "Created today", though they are stored and listed.',
   engine: "postgres",
