@@ -51,7 +51,8 @@ describe.each(levels().filter((l) => l.faults.length > 0 && !l.id.startsWith("zz
 
   it("names the level nowhere a player looks: engine names and labels, files, processes and environments in the nodes", async () => {
     // The warm-up is played knowingly (and nginx's stock site mentions "tutorials"): only levels a game hands out are hidden.
-    const names = level.warmUp ? [level.id] : namesOf(level);
+    if (level.warmUp) return;
+    const names = namesOf(level);
     const engine = (await engineText(stack)).toLowerCase();
     expect({ engine: names.filter((n) => engine.includes(n.toLowerCase())) }).toEqual({ engine: [] });
     expect({ nodes: await nodeFindings(stack, names) }).toEqual({ nodes: [] });
