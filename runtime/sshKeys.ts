@@ -38,6 +38,12 @@ export function ensurePlayerKey(stack: string): PlayerKey {
   return { file, privateKey: pair.private, publicKey: pair.public };
 }
 
+/** A new ed25519 pair in OpenSSH format (the Pulumi Docker target's key resource calls it). */
+export function generatePlayerKey(comment: string): { privateKey: string; publicKey: string } {
+  const pair = utils.generateKeyPairSync("ed25519", { comment });
+  return { privateKey: pair.private, publicKey: pair.public };
+}
+
 /** Write a key another tool made (an AWS stack's output) as the stack's key file. */
 export function writePlayerKey(stack: string, privateKey: string, publicKey: string): PlayerKey {
   const file = playerKeyPath(stack);

@@ -203,6 +203,36 @@ export class Action extends pulumi.dynamic.Resource {
   }
 }
 
+// ---------------------------------------------------------------- key pair
+
+type SshKeys = typeof import("../../runtime/sshKeys");
+
+export interface KeyPairInputs {
+  /** The key's comment (the stack's name); a new comment makes a new key. */
+  comment: string;
+}
+
+const keyPairProvider: pulumi.dynamic.ResourceProvider = {
+  // Made by our own code (ssh2's generator), not @pulumi/tls: the Docker target needs no provider plugin.
+  async create(inputs: KeyPairInputs) {
+    const keys = require(`${DIST}/runtime/sshKeys.js`) as SshKeys;
+    const pair = keys.generatePlayerKey(inputs.comment);
+    const crypto = require("crypto") as typeof import("crypto");
+    return { id: `key-${crypto.randomBytes(6).toString("hex")}`, outs: { ...inputs, ...pair } };
+  },
+  async delete() {},
+  diff: replaceOnChange(["comment"]),
+};
+
+/** The stack's SSH key pair for the player (state holds the private half as a secret). */
+export class KeyPair extends pulumi.dynamic.Resource {
+  declare public readonly privateKey: pulumi.Output<string>;
+  declare public readonly publicKey: pulumi.Output<string>;
+  constructor(name: string, args: { [K in keyof KeyPairInputs]: pulumi.Input<KeyPairInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+    super(keyPairProvider, name, { ...args, privateKey: undefined, publicKey: undefined }, { ...opts, additionalSecretOutputs: ["privateKey"] }, "drills-key-pair");
+  }
+}
+
 /** The stack's SSH key for the player's user on a node (driver/playerKey.ts), again whenever the node is replaced. */
 export class PlayerKey extends pulumi.dynamic.Resource {
   constructor(name: string, args: { [K in keyof ActionInputs]: pulumi.Input<ActionInputs[K]> }, opts?: pulumi.CustomResourceOptions) {

@@ -1,5 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as tls from "@pulumi/tls";
 import { authorizeKeyScript } from "../../driver/playerKey";
 import { createOptions, HostView } from "../../driver/deployer";
 import { connect } from "../../driver/engine";
@@ -9,7 +8,7 @@ import { stageImage } from "../../images/context";
 import { isDrillsError } from "../../plan/errors";
 import { deployedBy, nodeOf } from "../../plan/names";
 import { LevelPlan, Role } from "../../plan/types";
-import { Action, Container, Image, Network, PlayerKey, Volume } from "./resources";
+import { Action, Container, Image, KeyPair, Network, PlayerKey, Volume } from "./resources";
 
 export interface DockerTargetArgs {
   /** The level plan to render, endpoints resolved (plan/endpoints.ts dockerPlan); every field is carried. */
@@ -62,13 +61,13 @@ export class DockerTarget extends pulumi.ComponentResource {
     }
 
     // The player's key, given at start (never in an image), as the CLI's `up` does.
-    const key = new tls.PrivateKey(`${name}-key`, { algorithm: "ED25519" }, { parent: this });
-    this.privateKey = pulumi.secret(key.privateKeyOpenssh);
+    const key = new KeyPair(`${name}-key`, { comment: `drills ${plan.stack}` }, { parent: this });
+    this.privateKey = pulumi.secret(key.privateKey);
     const keyActions = plan.nodes.map(
       (n) =>
         new PlayerKey(
           `${name}-${n.role}-key`,
-          { container: n.name, containerId: (this.containers[n.role] as Container).id, script: key.publicKeyOpenssh.apply((k) => authorizeKeyScript(k)) },
+          { container: n.name, containerId: (this.containers[n.role] as Container).id, script: key.publicKey.apply((k) => authorizeKeyScript(k)) },
           { parent: this, dependsOn: [this.containers[n.role] as Container] },
         ),
     );

@@ -25,7 +25,12 @@ export function recordResources(stack: string, opts: MockOptions = {}): Created[
       newResource: (args: pulumi.runtime.MockResourceArgs) => {
         created.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
         // A generated key's halves, which the provider would compute.
-        const key = args.type === "tls:index/privateKey:PrivateKey" ? { privateKeyOpenssh: "PRIVATE", publicKeyOpenssh: "ssh-ed25519 AAAA" } : {};
+        const key =
+          args.type === "tls:index/privateKey:PrivateKey"
+            ? { privateKeyOpenssh: "PRIVATE", publicKeyOpenssh: "ssh-ed25519 AAAA" }
+            : args.type.includes("drills-key-pair")
+              ? { privateKey: "PRIVATE", publicKey: "ssh-ed25519 AAAA" }
+              : {};
         return { id: `${args.name}-id`, state: { ...args.inputs, ...key, ...(opts.state?.(args.type, args.name, args.inputs as Record<string, unknown>) ?? {}) } };
       },
       call: (args: pulumi.runtime.MockCallArgs) => {
