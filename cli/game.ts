@@ -104,7 +104,9 @@ async function startGame(d: GameDeps, r: GameRecord, player: string, level: Leve
     process.once("SIGTERM", onSignal);
     try {
       // Quiet: what `up` logs names nodes and images only, never the faults (revealFaults off).
-      await (await deployer()).up(plan, { log: (l) => d.info(`  ${l}`) });
+      // The game's own key, given to the nodes at start: the brief's ssh lines use it.
+      const playerKey = (await import("../runtime/sshKeys")).ensurePlayerKey(plan.stack).publicKey;
+      await (await deployer()).up(plan, { log: (l) => d.info(`  ${l}`), playerKey });
     } finally {
       process.removeListener("SIGINT", onSignal);
       process.removeListener("SIGTERM", onSignal);
@@ -122,6 +124,7 @@ async function gamePlan(d: GameDeps, g: GameRow): Promise<{ level: LevelDefiniti
 
 async function tearDown(d: GameDeps, g: GameRow): Promise<string> {
   const res = await withGameLock(g.id, "end", d.info, async () => (await deployer()).down(g.id, (l) => d.info(`  ${l}`)));
+  (await import("../runtime/sshKeys")).removePlayerKey(g.id);
   return `removed ${res.containers} containers, ${res.networks} networks, ${res.volumes} volumes`;
 }
 

@@ -34,13 +34,27 @@ function runCli(args: string[]): Promise<Run> {
 
 const spoiled = (text: string, names: string[]): string[] => names.filter((n) => text.toLowerCase().includes(n.toLowerCase()));
 
-async function play(player: string, level: string): Promise<{ game: string; out: string }> {
+async function play(player: string, level: string): Promise<{ game: string; out: string; access: Record<string, string> }> {
   const r = await runCli(["play", "--player", player, "--level", level, "--json"]);
   if (r.code !== 0) throw new Error(`play failed: ${r.stderr}`);
   const json = JSON.parse(r.stdout) as { game: string; appUrl: string; nodes: Record<string, { access: string }> };
   expect(json.game).toMatch(/^g-[a-z0-9]{5}$/);
   expect(Object.keys(json.nodes).sort()).toEqual(["backend", "datastore", "proxy"]);
-  return { game: json.game, out: r.stdout + r.stderr };
+  return { game: json.game, out: r.stdout + r.stderr, access: Object.fromEntries(Object.entries(json.nodes).map(([k, v]) => [k, v.access])) };
+}
+
+/** Run a brief's ssh line with OpenSSH's own client (host keys are new per game; batch mode: no prompt). */
+function sshLine(line: string, command: string): Promise<Run> {
+  const quiet = "-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR";
+  const withOpts = line.replace(/ssh -i /g, `ssh ${quiet} -i `);
+  return new Promise((resolve) => {
+    const child = spawn("bash", ["-c", `${withOpts} ${command}`], { cwd: ROOT });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
 }
 
 describe("the game", () => {
@@ -51,9 +65,12 @@ describe("the game", () => {
     const player = "game-test-solo";
     const level = getLevel(LEVEL);
     const names = namesOf(level);
-    const { game, out } = await play(player, LEVEL);
+    const { game, out, access } = await play(player, LEVEL);
     try {
       expect({ output: spoiled(out, names) }).toEqual({ output: [] });
+      // The brief's way in works: its ssh line reaches the backend through the proxy, with sudo.
+      const who = await sshLine(access.backend, "sudo -n id -un");
+      expect({ code: who.code, user: who.stdout.trim(), err: who.stderr.trim() }).toEqual({ code: 0, user: "root", err: "" });
       expect({ engine: spoiled(await engineText(game), names) }).toEqual({ engine: [] });
       expect({ nodes: await nodeFindings(game, names) }).toEqual({ nodes: [] });
 
@@ -108,6 +125,8 @@ describe("the game", () => {
       const end = await runCli(["end", "--player", player]);
       expect(end.stdout).toMatch(new RegExp(`game ${game} ended \\(passed\\)`));
       expect(await leftovers(game)).toEqual({ containers: 0, networks: 0, volumes: 0 });
+      // Its key went with it.
+      expect(fs.existsSync(path.join(ROOT, ".drills", "keys", game))).toBe(false);
 
       const rec = JSON.parse((await runCli(["record", "--player", player, "--json"])).stdout) as {
         games: Array<{ game: string; level: string; outcome: string; hints: number; report: boolean; score: number }>;
