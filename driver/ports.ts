@@ -1,7 +1,7 @@
 import type Docker from "dockerode";
 import * as fs from "fs";
 import * as net from "net";
-import { derivePort } from "../plan/app";
+import { derivePort, PORT_BLOCKS } from "../plan/app";
 import { PORTS_PER_STACK } from "../plan/config";
 import { DrillsError } from "../plan/errors";
 import { LABEL_MANAGED, LABEL_STACK } from "../plan/names";
@@ -17,9 +17,9 @@ import { LevelPlan } from "../plan/types";
 /** Label on a CLI stack's network: the base port `up` chose, reused by later commands while the stack exists. */
 export const LABEL_BASE_PORT = "drills.basePort";
 
-/** Derived bases live in 20000..59990, as plan/app.ts derivePort. */
-const FIRST_BASE = 20000;
-const SLOTS = 4000;
+/** Derived bases: plan/app.ts PORT_BLOCKS, below the ephemeral port ranges. */
+const FIRST_BASE = PORT_BLOCKS.first;
+const SLOTS = PORT_BLOCKS.count;
 
 /** True when nothing listens on 127.0.0.1:port (we can bind it ourselves; closed at once). */
 export function portFree(port: number): Promise<boolean> {

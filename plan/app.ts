@@ -47,12 +47,19 @@ export const LIMITS: Record<Role, { memoryMiB: number; cpus: number; shmMiB: num
 export const DB_CREDENTIALS = { user: "drills", password: "drills", database: "drills" } as const;
 
 /**
- * A base port in 20000..59990 derived from the stack name, so two stacks get
- * different ports without coordination. drills:basePort overrides it.
+ * Where derived base ports live: blocks 10000..32750, below every common
+ * ephemeral range (Linux 32768+, macOS and Windows 49152+), so a stack's
+ * port is never the local end of some program's outgoing connection.
+ */
+export const PORT_BLOCKS = { first: 10000, count: 2276 } as const;
+
+/**
+ * A base port derived from the stack name (one of PORT_BLOCKS), so two stacks
+ * get different ports without coordination. drills:basePort overrides it.
  */
 export function derivePort(stack: string): number {
   const n = crypto.createHash("sha256").update(stack).digest().readUInt32BE(0);
-  return 20000 + (n % 4000) * PORTS_PER_STACK;
+  return PORT_BLOCKS.first + (n % PORT_BLOCKS.count) * PORTS_PER_STACK;
 }
 
 export function datastorePort(engine: Engine): number {
