@@ -43,11 +43,23 @@ export const REACH_SCRIPT = [
   "done",
 ].join("\n");
 
-/** Waits for cloud-init (the user data ran), then for the role's healthcheck; shows the user data log's end on failure. */
-export const READY_SCRIPT =
-  "sudo cloud-init status --wait >/dev/null || { sudo tail -n 40 /var/log/drills-user-data.log; exit 1; }; " +
-  "for _ in $(seq 1 120); do sudo /usr/local/bin/drills-health >/dev/null 2>&1 && exit 0; sleep 5; done; " +
-  "echo 'healthcheck never passed' >&2; exit 1";
+/** The node's healthcheck as the plan gives it (a fault may replace the role's own), as one shell command. */
+export function healthCommand(n: NodeSpec): string {
+  const [form, ...args] = n.healthcheck.command;
+  if (form === "CMD-SHELL") return `bash -c ${shellQuote(args.join(" "))}`;
+  return args.map(shellQuote).join(" ");
+}
+
+const shellQuote = (s: string): string => (/^[A-Za-z0-9_./:=-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
+
+/** Waits for cloud-init (the user data ran), then for the node's healthcheck; shows the user data log's end on failure. */
+export function readyScript(n: NodeSpec): string {
+  return (
+    "sudo cloud-init status --wait >/dev/null || { sudo tail -n 40 /var/log/drills-user-data.log; exit 1; }; " +
+    `for _ in $(seq 1 120); do sudo ${healthCommand(n)} >/dev/null 2>&1 && exit 0; sleep 5; done; ` +
+    "echo 'healthcheck never passed' >&2; exit 1"
+  );
+}
 
 export interface AwsNodeArgs {
   /** The plan's node: role, Name tag, volumes to give their own EBS disk. */
@@ -83,10 +95,12 @@ export class AwsNode extends pulumi.ComponentResource {
   public readonly instance: aws.ec2.Instance;
   private readonly attachments: aws.ec2.VolumeAttachment[];
   private readonly baseName: string;
+  private readonly node: NodeSpec;
 
   constructor(name: string, args: AwsNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("drills:aws:Node", name, {}, opts);
     const n = args.node;
+    this.node = n;
     const volumes = n.volumes
       .filter((v) => v.sizeMiB !== undefined)
       .map(
@@ -162,7 +176,7 @@ export class AwsNode extends pulumi.ComponentResource {
   checkReady(connection: command.types.input.remote.ConnectionArgs, after: pulumi.Resource[]): command.remote.Command {
     return new command.remote.Command(
       `${this.baseName}-ready`,
-      { connection, create: READY_SCRIPT, triggers: [this.instance.id] },
+      { connection, create: readyScript(this.node), triggers: [this.instance.id] },
       { parent: this, dependsOn: [this.instance, ...this.attachments, ...after] },
     );
   }

@@ -50,3 +50,14 @@ describe("checks on an AWS stack go over SSH from its outputs", () => {
     );
   });
 });
+
+describe("readiness on EC2 follows the plan's healthcheck", () => {
+  it("runs the role's own check, or the one a fault gave the node (the tutorial's unwired backend answers 503)", () => {
+    const { readyScript } = jest.requireActual("../../components/aws/node") as typeof import("../../components/aws/node");
+    const { planFor } = jest.requireActual("../../cli/plan") as typeof import("../../cli/plan");
+    const healthy = planFor("baseline", { stack: "aws-ready" }).plan.nodes.find((n) => n.role === "backend")!;
+    const unwired = planFor("tutorial", { stack: "aws-ready" }).plan.nodes.find((n) => n.role === "backend")!;
+    expect(readyScript(healthy)).toContain("sudo /usr/local/bin/drills-health >/dev/null");
+    expect(readyScript(unwired)).toContain("sudo curl -sS -o /dev/null -m 5 http://127.0.0.1:3000/api/health >/dev/null");
+  });
+});
