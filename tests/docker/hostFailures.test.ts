@@ -91,8 +91,10 @@ describe("drills when the host misbehaves", () => {
       // Derived: up moves on, and says so.
       const bg = startCli(["up", "baseline", "--stack", stack]);
       await until("the first container", async () => (await leftovers(stack)).containers > 0);
-      // Meanwhile `down` (and `check`) on the same stack wait briefly, then refuse naming the up.
-      const down = await runCli(["down", "baseline", "--stack", stack]);
+      // Meanwhile `down` (and `check`) on the same stack wait briefly, then refuse naming the up. The wait is
+      // made 0 here: the level is ready within the usual 5 s now, which would let `down` in after `up` ends.
+      process.env.DRILLS_LOCK_WAIT_SECONDS = "0";
+      const down = await runCli(["down", "baseline", "--stack", stack]).finally(() => delete process.env.DRILLS_LOCK_WAIT_SECONDS);
       report("down while up is starting", down);
       expect(down.code).toBe(1);
       expect(down.stderr).toMatch(
@@ -103,7 +105,7 @@ describe("drills when the host misbehaves", () => {
       report("up with another program on its derived port", { ...upRun, stdout: upRun.stdout.split("\n").slice(0, 6).join("\n") + "\n[... brief ...]" });
       expect(upRun.code).toBe(0);
       const base = derived + 10;
-      expect(upRun.stderr).toContain(`port ${derived} is taken by another program: node (pid ${process.pid}); stack ${stack} uses ports ${base}-${base + 2} instead`);
+      expect(upRun.stderr).toContain(`port ${derived} is taken by another program: node (pid ${process.pid}); stack ${stack} uses ports ${base}-${base + 3} instead`);
       expect(upRun.stdout).toContain(`http://127.0.0.1:${base}/`);
       expect(await recordedBase(stack)).toBe(base);
       expect((await fetch(`http://127.0.0.1:${base}/api/health`)).status).toBe(200);
