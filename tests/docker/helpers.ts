@@ -20,9 +20,10 @@ export interface Run {
 }
 
 /** Run the built CLI as a user would. */
-export function runCli(args: string[], opts: { timeoutMs?: number } = {}): Promise<Run> {
+export function runCli(args: string[], opts: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT });
+    // Jest's process.env does not reach children: extra variables go in explicitly.
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...opts.env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));

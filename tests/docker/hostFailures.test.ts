@@ -90,11 +90,11 @@ describe("drills when the host misbehaves", () => {
 
       // Derived: up moves on, and says so.
       const bg = startCli(["up", "baseline", "--stack", stack]);
-      await until("the first container", async () => (await leftovers(stack)).containers > 0);
+      // As soon as `up` holds the stack (its lock), before its image checks, containers and health waits.
+      await until("up's lock", async () => fs.existsSync(lockPath(stack)), 60_000);
       // Meanwhile `down` (and `check`) on the same stack wait briefly, then refuse naming the up. The wait is
       // made 0 here: the level is ready within the usual 5 s now, which would let `down` in after `up` ends.
-      process.env.DRILLS_LOCK_WAIT_SECONDS = "0";
-      const down = await runCli(["down", "baseline", "--stack", stack]).finally(() => delete process.env.DRILLS_LOCK_WAIT_SECONDS);
+      const down = await runCli(["down", "baseline", "--stack", stack], { env: { DRILLS_LOCK_WAIT_SECONDS: "0" } });
       report("down while up is starting", down);
       expect(down.code).toBe(1);
       expect(down.stderr).toMatch(
