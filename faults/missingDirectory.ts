@@ -2,7 +2,7 @@ import * as crypto from "crypto";
 import { runScheduled, scheduledRuns } from "./cron";
 import { RESTART_BACKEND } from "./scripts";
 import { CheckContext, Fault, ProbeResult } from "./types";
-import { randomFile, uploadFile, UploadOutcome, UPLOADS } from "./uploads";
+import { randomFile, uploadFile, UploadOutcome, UPLOADS, listedUploads } from "./uploads";
 
 /**
  * The story: a week ago ops added a nightly job that removes uploads
@@ -160,18 +160,16 @@ export function missingDirectory(): Fault {
     probe: async (ctx): Promise<ProbeResult> => {
       const up = await ordinaryUpload(ctx);
       const logged = await ctx.exec("backend", `${EFFECTIVE_TMP}\ntail -n 40 /var/log/drills/backend.log | grep -cF "$tmpdir/" || true`);
-      const list = await ctx.http(`${ctx.plan.appUrl}api/uploads`, { timeoutMs: 10_000 });
-      let listed = 0;
-      if (list.status === 200) listed = (JSON.parse(list.text) as { items: unknown[] }).items.length;
+      const { status: listStatus, listed } = await listedUploads(ctx);
       return {
         present: !up.intact,
-        summary: `an ordinary upload: ${outcome(up)} in ${up.ms} ms; backend log lines naming the path: ${logged.stdout.trim()}; the list: ${list.status}, ${listed} files`,
+        summary: `an ordinary upload: ${outcome(up)} in ${up.ms} ms; backend log lines naming the path: ${logged.stdout.trim()}; the list: ${listStatus}, ${listed} files`,
         figures: {
           uploadStatus: up.status,
           uploadMessage: up.message,
           uploadMs: up.ms,
           logLinesNamingPath: Number(logged.stdout.trim()) || 0,
-          listStatus: list.status,
+          listStatus,
           listed,
           userFiles: USER_FILES.length,
         },

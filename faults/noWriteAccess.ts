@@ -1,7 +1,7 @@
 import * as crypto from "crypto";
 import { RESTART_BACKEND } from "./scripts";
 import { CheckContext, Fault, ProbeResult } from "./types";
-import { randomFile, uploadFile, UploadOutcome, UPLOADS } from "./uploads";
+import { randomFile, uploadFile, UploadOutcome, UPLOADS, listedUploads } from "./uploads";
 
 /**
  * The story: yesterday evening the uploads were moved over from the old
@@ -112,18 +112,16 @@ export function noWriteAccess(): Fault {
     probe: async (ctx): Promise<ProbeResult> => {
       const up = await uploadFile(ctx, ctx.plan.appUrl, randomFile(40 * 1024, 2 * 1024 * 1024));
       const logged = await ctx.exec("backend", "tail -n 40 /var/log/drills/backend.log | grep -ci 'permission denied' || true");
-      const list = await ctx.http(`${ctx.plan.appUrl}api/uploads`, { timeoutMs: 10_000 });
-      let listed = 0;
-      if (list.status === 200) listed = (JSON.parse(list.text) as { items: unknown[] }).items.length;
+      const { status: listStatus, listed } = await listedUploads(ctx);
       return {
         present: !up.intact,
-        summary: `an ordinary upload: ${outcome(up)} in ${up.ms} ms; backend log lines saying permission denied: ${logged.stdout.trim()}; the list: ${list.status}, ${listed} files`,
+        summary: `an ordinary upload: ${outcome(up)} in ${up.ms} ms; backend log lines saying permission denied: ${logged.stdout.trim()}; the list: ${listStatus}, ${listed} files`,
         figures: {
           uploadStatus: up.status,
           uploadMessage: up.message,
           uploadMs: up.ms,
           logLinesDenied: Number(logged.stdout.trim()) || 0,
-          listStatus: list.status,
+          listStatus,
           listed,
           userFiles: USER_FILES.length,
         },

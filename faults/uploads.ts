@@ -62,6 +62,13 @@ export async function uploadFile(ctx: CheckContext, base: string, file: TestFile
   return { status: r.status, message: message.split(file.name).join("<name>"), ms: Math.round(r.ms), intact: stored === file.sha256 };
 }
 
+/** The app's own upload list through the proxy: its status and how many files it lists (0 unless 200). */
+export async function listedUploads(ctx: CheckContext): Promise<{ status: number; listed: number }> {
+  const list = await ctx.http(`${ctx.plan.appUrl}api/uploads`, { timeoutMs: 10_000 });
+  const listed = list.status === 200 ? (JSON.parse(list.text) as { items: unknown[] }).items.length : 0;
+  return { status: list.status, listed };
+}
+
 export interface PageUpload {
   /** What the page shows after the click: its error or its success message ("" when nothing). */
   error: string;
