@@ -54,6 +54,13 @@ export interface HostView {
   lxcfs: boolean;
 }
 
+/** The node's CPU quota: NanoCpus (100 ms periods), or a quota over its own period. */
+function cpuLimit(n: NodeSpec): Docker.HostConfig {
+  if (!n.cpuPeriodMs) return { NanoCpus: Math.round(n.cpus * NS) };
+  const period = n.cpuPeriodMs * 1000;
+  return { CpuPeriod: period, CpuQuota: Math.round(n.cpus * period) };
+}
+
 /** Container settings of a node; `image` is its built tag (images/context.ts). */
 export function createOptions(n: NodeSpec, plan: LevelPlan, image: string, host: HostView): Docker.ContainerCreateOptions {
   const ports = Object.fromEntries(n.ports.map((p) => [`${p.internal}/tcp`, [{ HostIp: "127.0.0.1", HostPort: String(p.host) }]]));
@@ -77,7 +84,7 @@ export function createOptions(n: NodeSpec, plan: LevelPlan, image: string, host:
     HostConfig: {
       Memory: n.memoryMiB * 1024 * 1024,
       MemorySwap: n.memoryMiB * 1024 * 1024,
-      NanoCpus: Math.round(n.cpus * NS),
+      ...cpuLimit(n),
       ShmSize: n.shmMiB * 1024 * 1024,
       PortBindings: ports,
       RestartPolicy: { Name: n.restart },

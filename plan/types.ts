@@ -92,6 +92,13 @@ export interface NodeSpec {
   memoryMiB: number;
   /** CPU limit in cores (fractions allowed). */
   cpus: number;
+  /**
+   * Length of the scheduler's quota period in ms (Linux CFS; 100 by
+   * default). The node may use `cpus` x this per period; a node that spends
+   * its quota early waits for the next period, so a longer period makes
+   * that wait longer.
+   */
+  cpuPeriodMs?: number;
   /** Size of /dev/shm (PostgreSQL's parallel workers and index builds use it). */
   shmMiB: number;
   restart: "no" | "on-failure" | "unless-stopped" | "always";

@@ -75,8 +75,18 @@ describe.each(levels().map((l) => [l.id]))("%s: Pulumi and the CLI's deployer re
     }
     // Every field of the node spec is accounted for above.
     expect(Object.keys(n).sort()).toEqual(
-      ["accessCommand", "cpus", "dependsOn", "env", "healthcheck", "hostname", "image", "memoryMiB", "name", "ports", "restart", "role", "shmMiB", "volumes"].sort(),
+      [
+        "accessCommand", "cpus", "dependsOn", "env", "healthcheck", "hostname", "image", "memoryMiB", "name", "ports", "restart", "role", "shmMiB", "volumes",
+        ...(n.cpuPeriodMs === undefined ? [] : ["cpuPeriodMs"]),
+      ].sort(),
     );
+    // The CPU quota: cpus per 100 ms period by default, or cpus x the node's own period.
+    if (n.cpuPeriodMs === undefined) {
+      expect(d.HostConfig?.NanoCpus).toBe(Math.round(n.cpus * 1e9));
+    } else {
+      expect(d.HostConfig).toMatchObject({ CpuPeriod: n.cpuPeriodMs * 1000, CpuQuota: Math.round(n.cpus * n.cpuPeriodMs * 1000) });
+      expect(d.HostConfig?.NanoCpus).toBeUndefined();
+    }
     expect(Object.keys(n.image).sort()).toEqual(["buildArgs", "dockerfile", "inputs", "role"]);
   });
 });
