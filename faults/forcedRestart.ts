@@ -1,5 +1,6 @@
 import * as crypto from "crypto";
 import { intParam } from "./params";
+import { missingArtifacts } from "./story";
 import { CheckContext, Fault, ProbeResult } from "./types";
 
 export interface ForcedRestartParams {
@@ -217,19 +218,15 @@ export function forcedRestart(params: ForcedRestartParams = {}): Fault {
     story: {
       artifacts: Object.values(artifacts),
       verify: async (ctx) => {
-        const r = await ctx.exec(
-          "backend",
-          [
-            "set -uo pipefail",
-            `then=$(( $(date +%s) - ${daysAgo} * 86400 ))`,
-            `m=$(stat -c %Y ${CONF}); grep -qx 'autostart=false' ${CONF} && [ $(( m - then )) -ge 0 ] && [ $(( m - then )) -le 600 ] || echo MISSING conf`,
-            `grep -q 'autostart=true -> autostart=false' ${CHANGES} && grep -q 'supervisorctl start backend' ${CHANGES} || echo MISSING changes`,
-            `[ $(( $(date +%s) - (${PID1_STARTED}) )) -lt 3600 ] || echo MISSING restart`,
-            `grep -q 'received SIGTERM' ${SUPERVISOR_LOG} && tac ${SUPERVISOR_LOG} | sed '/received SIGTERM/q' | grep -q "spawned: 'cron'" && ! tac ${SUPERVISOR_LOG} | sed '/received SIGTERM/q' | grep -q "spawned: 'backend'" || echo MISSING supervisor`,
-            `tail -n 3 ${BACKEND_LOG} | grep -q 'SIGTERM received, shutting down' || echo MISSING app`,
-          ].join("\n"),
-        );
-        const missing = r.stdout.split("\n").filter((l) => l.startsWith("MISSING ")).map((l) => artifacts[l.slice(8).trim()] ?? l);
+        const missing = await missingArtifacts(ctx, "backend", [
+          "set -uo pipefail",
+          `then=$(( $(date +%s) - ${daysAgo} * 86400 ))`,
+          `m=$(stat -c %Y ${CONF}); grep -qx 'autostart=false' ${CONF} && [ $(( m - then )) -ge 0 ] && [ $(( m - then )) -le 600 ] || echo MISSING conf`,
+          `grep -q 'autostart=true -> autostart=false' ${CHANGES} && grep -q 'supervisorctl start backend' ${CHANGES} || echo MISSING changes`,
+          `[ $(( $(date +%s) - (${PID1_STARTED}) )) -lt 3600 ] || echo MISSING restart`,
+          `grep -q 'received SIGTERM' ${SUPERVISOR_LOG} && tac ${SUPERVISOR_LOG} | sed '/received SIGTERM/q' | grep -q "spawned: 'cron'" && ! tac ${SUPERVISOR_LOG} | sed '/received SIGTERM/q' | grep -q "spawned: 'backend'" || echo MISSING supervisor`,
+          `tail -n 3 ${BACKEND_LOG} | grep -q 'SIGTERM received, shutting down' || echo MISSING app`,
+        ].join("\n"), artifacts);
         // The other nodes ran on: only the backend restarted.
         const started = `echo $(( ${PID1_STARTED} ))`;
         const proxyStart = Number((await ctx.exec("proxy", started)).stdout.trim());

@@ -1,6 +1,7 @@
 import { setEnv } from "../plan/patch";
 import { ActionSpec } from "../plan/types";
 import { stringParam } from "./params";
+import { missingArtifacts } from "./story";
 import { CheckContext, Fault, ProbeResult } from "./types";
 import { APP_MAX_BYTES, mib, randomFile, uploadFile, uploadInBrowser, UploadOutcome } from "./uploads";
 
@@ -233,21 +234,15 @@ export function payloadTooLarge(params: PayloadTooLargeParams = {}): Fault {
     story: {
       artifacts: Object.values(artifacts),
       verify: async (ctx) => {
-        const r = await ctx.exec(
-          "proxy",
-          [
-            "set -uo pipefail",
-            ...WHEN,
-            "day=$(date -d \"@$changed\" +%Y%m%d)",
-            `grep -qx "CLIENT_MAX_BODY_SIZE='${HEALTHY_LIMIT}'" ${ENV_FILE}.bak-$day 2>/dev/null && [ "$(stat -c %Y ${ENV_FILE}.bak-$day)" -lt "$changed" ] || echo MISSING backup`,
-            `grep -q "SEC-412.*CLIENT_MAX_BODY_SIZE ${HEALTHY_LIMIT} -> ${limit}" ${CHANGES} 2>/dev/null && grep -q "^$(at 0) " ${CHANGES} || echo MISSING note`,
-            `[ "$(grep -c '"POST /api/uploads?name=[^ ]* HTTP/1.1" 413 .* urt=- us=- ' ${ACCESS_LOG} 2>/dev/null)" -ge 6 ] && head -n 1 ${ACCESS_LOG} | grep -qF "[$(clf 4630)]" || echo MISSING access`,
-            `grep -qx "CLIENT_MAX_BODY_SIZE='${limit}'" ${ENV_FILE} || echo MISSING note`,
-          ].join("\n"),
-        );
-        const missing = [...new Set(r.stdout.split("\n").filter((l) => l.startsWith("MISSING ")))].map((l) => artifacts[l.slice(8).trim()] ?? l);
-        if (r.code !== 0 && missing.length === 0) missing.push(`(could not inspect the proxy: ${r.stderr.trim()})`);
-        return missing;
+        return missingArtifacts(ctx, "proxy", [
+          "set -uo pipefail",
+          ...WHEN,
+          "day=$(date -d \"@$changed\" +%Y%m%d)",
+          `grep -qx "CLIENT_MAX_BODY_SIZE='${HEALTHY_LIMIT}'" ${ENV_FILE}.bak-$day 2>/dev/null && [ "$(stat -c %Y ${ENV_FILE}.bak-$day)" -lt "$changed" ] || echo MISSING backup`,
+          `grep -q "SEC-412.*CLIENT_MAX_BODY_SIZE ${HEALTHY_LIMIT} -> ${limit}" ${CHANGES} 2>/dev/null && grep -q "^$(at 0) " ${CHANGES} || echo MISSING note`,
+          `[ "$(grep -c '"POST /api/uploads?name=[^ ]* HTTP/1.1" 413 .* urt=- us=- ' ${ACCESS_LOG} 2>/dev/null)" -ge 6 ] && head -n 1 ${ACCESS_LOG} | grep -qF "[$(clf 4630)]" || echo MISSING access`,
+          `grep -qx "CLIENT_MAX_BODY_SIZE='${limit}'" ${ENV_FILE} || echo MISSING note`,
+        ].join("\n"), artifacts);
       },
     },
     symptomPaths: [],
