@@ -5,7 +5,7 @@ import { DrillsError, isDrillsError } from "../plan/errors";
 import { Deployer, deployedBy, LABEL_DEPLOYER, LABEL_LEVEL, LABEL_MANAGED, LABEL_ROLE, LABEL_STACK, nodeOf, stackFlag } from "../plan/names";
 import { readinessSeconds } from "../plan/recipe";
 import { ActionSpec, LevelPlan, NodeSpec, VolumeFilesystem, VolumeSpec } from "../plan/types";
-import { connect, dockerProblem, exec } from "./engine";
+import { connect, dockerProblem, exec, ignoreGone } from "./engine";
 import { attachExt4Image, detachExt4Image, ext4VolumesSupported } from "./ext4Volume";
 import { buildImage, ensureBaseImage, Log } from "./images";
 import { ensureLxcfs, lxcfsDockerMounts, nprocEnv } from "./lxcfs";
@@ -421,9 +421,7 @@ export async function removeVolume(docker: Docker, name: string): Promise<void> 
   await docker
     .getVolume(name)
     .remove({ force: true })
-    .catch((e: { statusCode?: number }) => {
-      if (e.statusCode !== 404) throw e;
-    });
+    .catch(ignoreGone);
   detachExt4Image(name);
 }
 

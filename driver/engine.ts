@@ -105,6 +105,11 @@ function engineMessage(e: { message?: string; json?: unknown }): string {
   return (j?.message ?? e.message ?? String(e)).replace(/^\(HTTP code \d+\)\s*[^-]*-\s*/, "").trim();
 }
 
+/** For `.catch` on a removal: what is already gone is done; anything else is still an error. */
+export function ignoreGone(e: { statusCode?: number }): void {
+  if (e.statusCode !== 404) throw e;
+}
+
 /** Classify an error from dockerode: the socket gone, a container removed meanwhile, a name conflict, a port taken. */
 export function dockerProblem(err: unknown): DockerProblem {
   const e = (err ?? {}) as { code?: string; statusCode?: number; message?: string; json?: unknown; address?: string };

@@ -48,9 +48,7 @@ const networkProvider: pulumi.dynamic.ResourceProvider = {
   async delete(id: string) {
     const engine = require(`${DIST}/driver/engine.js`) as Engine;
     const docker = await engine.connect();
-    await docker.getNetwork(id).remove().catch((e: { statusCode?: number }) => {
-      if (e.statusCode !== 404) throw e;
-    });
+    await docker.getNetwork(id).remove().catch(engine.ignoreGone);
   },
   diff: replaceOnChange(["name", "labels"]),
 };
@@ -160,9 +158,7 @@ const containerProvider: pulumi.dynamic.ResourceProvider = {
   async delete(id: string) {
     const engine = require(`${DIST}/driver/engine.js`) as Engine;
     const docker = await engine.connect();
-    await docker.getContainer(id).remove({ force: true, v: true }).catch((e: { statusCode?: number }) => {
-      if (e.statusCode !== 404) throw e;
-    });
+    await docker.getContainer(id).remove({ force: true, v: true }).catch(engine.ignoreGone);
   },
   diff: replaceOnChange(["options", "node"]),
 };
