@@ -1,7 +1,7 @@
 import { DrillsError } from "../plan/errors";
 import { Role } from "../plan/types";
 import { intParam, stringParam } from "./params";
-import { adminSql, RESTART_BACKEND } from "./scripts";
+import { adminSql, RESTART_BACKEND, waitFor } from "./scripts";
 import { CheckContext, Fault } from "./types";
 
 export interface LockedMigrationParams {
@@ -139,23 +139,14 @@ export function lockedMigration(params: LockedMigrationParams = {}): Fault {
     'drills-deploy "$(date -u +%Y.%m.%d).2" >/dev/null',
   ].join("\n");
   // Instructor-side guard: the runner, not the restarted backend, must be the one applying it.
-  const underWayScript = [
-    "set -euo pipefail",
-    "for _ in $(seq 1 100); do",
-    `  n=$(runuser -u postgres -- psql -X -Atq -d drills -c "SELECT count(*) FROM pg_stat_activity a JOIN (${locksOn(table)}) l ON l.pid = a.pid WHERE a.application_name = '${RUNNER_SESSION}'")`,
-    '  [ "$n" -ge 1 ] && exit 0',
-    "  sleep 0.1",
-    "done",
-    `echo "the migration runner's session does not hold ${table} (see ${DEPLOY_LOG} on the backend)" >&2; exit 1`,
-  ].join("\n");
-  const runnerGoneScript = [
-    "set -euo pipefail",
-    "for _ in $(seq 1 100); do",
-    `  pgrep -u app -x -f '${RUNNER_CMD}' >/dev/null || exit 0`,
-    "  sleep 0.1",
-    "done",
-    `echo "the migration runner is still running: $(pgrep -u app -x -f '${RUNNER_CMD}' | tr '\\n' ' ')" >&2; exit 1`,
-  ].join("\n");
+  const underWayScript = waitFor(
+    `[ "$(runuser -u postgres -- psql -X -Atq -d drills -c "SELECT count(*) FROM pg_stat_activity a JOIN (${locksOn(table)}) l ON l.pid = a.pid WHERE a.application_name = '${RUNNER_SESSION}'")" -ge 1 ]`,
+    `the migration runner's session does not hold ${table} (see ${DEPLOY_LOG} on the backend)`,
+  );
+  const runnerGoneScript = waitFor(
+    `! pgrep -u app -x -f '${RUNNER_CMD}' >/dev/null`,
+    `the migration runner is still running: $(pgrep -u app -x -f '${RUNNER_CMD}' | tr '\\n' ' ')`,
+  );
 
   return {
     id,
