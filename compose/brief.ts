@@ -56,7 +56,7 @@ export function renderBrief(level: LevelDefinition, plan: LevelPlan, deployer: D
     "",
     `Each node is a small server with its own limits (${limits}): \`free\`, \`top\` and \`uptime\` report the node itself, ` +
       "and its cgroup holds its limits (`/sys/fs/cgroup/memory.max` and `cpu.max` on cgroup v2; " +
-      "`/sys/fs/cgroup/memory/memory.limit_in_bytes` and `/sys/fs/cgroup/cpu/cpu.cfs_quota_us` over `cpu.cfs_period_us` on v1). The root filesystem (`df /`) is shared with the machine that runs the nodes.",
+      "`/sys/fs/cgroup/memory/memory.limit_in_bytes` and the `cpu.cfs_*` files in `/sys/fs/cgroup/cpu/` on v1). The root filesystem (`df /`) is shared with the machine that runs the nodes.",
   );
   lines.push("", "## What users see", "", ...level.brief.symptoms.map((s) => `- ${s}`));
   lines.push("", "## Objectives", "", ...level.objectives.map((o, i) => `${i + 1}. ${o}`));
