@@ -9,6 +9,7 @@ import { stackFlag } from "../plan/names";
 import { LevelPlan } from "../plan/types";
 import { checkGame, gameCommands, hintGame } from "./game";
 import { LevelFlags, planFor } from "./plan";
+import { statusLines } from "./status";
 
 // The deploying and checking modules (dockerode, pg, playwright) load only in
 // the commands that use them, so `list`, `brief` and `hint` start fast.
@@ -227,11 +228,7 @@ export function program(): Command {
     .action(async (o: { json?: boolean }) => {
       const stacks = await (await deployer()).status();
       if (o.json) return out(JSON.stringify(stacks, null, 2));
-      if (stacks.length === 0) return out("no drills levels are running");
-      for (const s of stacks) {
-        out(`${s.stack} (level ${s.level})`);
-        for (const n of s.nodes) out(`  ${n.role.padEnd(10)} ${n.container.padEnd(36)} ${n.state}/${n.health}  ${n.ports.join(" ")}`);
-      }
+      for (const l of statusLines(stacks)) out(l);
     });
 
   gameCommands(p, gameDeps);

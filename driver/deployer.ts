@@ -2,7 +2,7 @@ import Docker from "dockerode";
 import { stageImage } from "../images/context";
 import { volumeDriverOpts, volumeFilesystem } from "../plan/app";
 import { DrillsError, isDrillsError } from "../plan/errors";
-import { Deployer, deployedBy, LABEL_DEPLOYER, LABEL_LEVEL, LABEL_MANAGED, LABEL_ROLE, LABEL_STACK, nodeOf, stackFlag } from "../plan/names";
+import { Deployer, deployedBy, LABEL_DEPLOYER, LABEL_GAME, LABEL_LEVEL, LABEL_MANAGED, LABEL_ROLE, LABEL_STACK, nodeOf, stackFlag } from "../plan/names";
 import { readinessSeconds } from "../plan/recipe";
 import { ActionSpec, LevelPlan, NodeSpec, VolumeFilesystem, VolumeSpec } from "../plan/types";
 import { connect, dockerProblem, exec } from "./engine";
@@ -489,7 +489,10 @@ export async function down(stack: string, log: Log = () => undefined): Promise<D
 
 export interface StackStatus {
   stack: string;
-  level: string;
+  /** The level's id; absent on a game's stack (the engine never names a game's level). */
+  level?: string;
+  /** The neutral game id on a game's stack. */
+  game?: string;
   nodes: Array<{ role: string; container: string; state: string; health: string; ports: string[] }>;
 }
 
@@ -500,7 +503,9 @@ export async function status(): Promise<StackStatus[]> {
   const stacks = new Map<string, StackStatus>();
   for (const c of list) {
     const stack = c.Labels[LABEL_STACK] ?? "?";
-    const s = stacks.get(stack) ?? { stack, level: c.Labels[LABEL_LEVEL] ?? "?", nodes: [] };
+    const level = c.Labels[LABEL_LEVEL];
+    const game = c.Labels[LABEL_GAME];
+    const s = stacks.get(stack) ?? { stack, ...(level ? { level } : {}), ...(game ? { game } : {}), nodes: [] };
     const health = /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1] ?? "none";
     s.nodes.push({
       role: c.Labels[LABEL_ROLE] ?? "?",

@@ -10,6 +10,7 @@ import { dockerPlan } from "../../plan/endpoints";
 import { parseOptions } from "../../plan/options";
 import { gameId, isGameId, LABEL_LEVEL, neutralPlan } from "../../plan/names";
 import { levelIds } from "../../levels";
+import { stackHeading, statusLines } from "../../cli/status";
 
 /** A seeded [0, 1) generator (mulberry32), so a failure replays. */
 function seeded(seed: number): () => number {
@@ -227,5 +228,24 @@ describe("the levels a game hands out", () => {
     const ids = playable().map((l) => l.id);
     expect(ids).not.toContain("tutorial");
     expect(ids).not.toContain("baseline");
+  });
+});
+
+describe("drills status", () => {
+  const node = { role: "proxy", container: "drills-g-abcde-proxy", state: "running", health: "healthy", ports: ["127.0.0.1:20000->22"] };
+
+  it("shows a game's stack by its game id, says its level is hidden and where it shows, and names no level", () => {
+    const lines = statusLines([{ stack: "g-abcde", game: "g-abcde", nodes: [node] }]);
+    expect(lines[0]).toBe("game g-abcde (level hidden until the game ends; `drills record` shows it then)");
+    expect(lines[0]).not.toContain("?");
+    expect(lines[1]).toMatch(/^ {2}proxy\s+drills-g-abcde-proxy\s+running\/healthy {2}127\.0\.0\.1:20000->22$/);
+    for (const l of playable()) expect(lines.join("\n")).not.toContain(l.id);
+  });
+
+  it("shows a level's stack with its level, and a stack without either label plainly", () => {
+    expect(stackHeading({ stack: "level-baseline", level: "baseline" })).toBe("level-baseline (level baseline)");
+    expect(stackHeading({ stack: "x", game: "g-abcde" })).toBe("x (game g-abcde; level hidden until the game ends; `drills record` shows it then)");
+    expect(stackHeading({ stack: "old" })).toBe("old (level unknown: its containers carry no drills.level label)");
+    expect(statusLines([])).toEqual(["no drills levels are running"]);
   });
 });
