@@ -5,9 +5,9 @@ import { renderNotes } from "../compose/notes";
 import { getLevel, levels } from "../levels";
 import { CONFIG, flagOf } from "../plan/config";
 import { DrillsError, isDrillsError } from "../plan/errors";
-import { stackFlag } from "../plan/names";
+import { isGameId, stackFlag } from "../plan/names";
 import { LevelPlan } from "../plan/types";
-import { checkGame, gameCommands, hintGame } from "./game";
+import { checkGame, downGame, gameCommands, hintGame } from "./game";
 import { LevelFlags, planFor } from "./plan";
 import { statusLines } from "./status";
 
@@ -153,8 +153,9 @@ export function program(): Command {
       out(renderBrief(level, plan, "cli"));
     });
 
-  levelOptions(p.command("down <level>").description("remove every container, network and volume the level's stack created")).action(
+  levelOptions(p.command("down <level>").description("remove every container, network and volume the level's stack created (or a game id's leftovers)")).action(
     async (id: string, o: LevelFlags) => {
+      if (isGameId(id)) return downGame(gameDeps, id);
       const { plan } = planFor(id, o);
       const r = await withStackLock("down", id, plan, async () => {
         const removed = await (await deployer()).down(plan.stack, (l) => info(`  ${l}`));
