@@ -106,7 +106,7 @@ async function startGame(d: GameDeps, r: GameRecord, player: string, level: Leve
       // Quiet: what `up` logs names nodes and images only, never the faults (revealFaults off).
       // The game's own key, given to the nodes at start: the brief's ssh lines use it.
       const keys = await import("../runtime/sshKeys");
-      const playerKey = keys.ensurePlayerKey(plan.stack).publicKey;
+      const playerKey = keys.keyForUp(plan.stack).publicKey;
       try {
         await (await deployer()).up(plan, { log: (l) => d.info(`  ${l}`), playerKey });
       } catch (e) {

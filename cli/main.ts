@@ -136,8 +136,8 @@ export function program(): Command {
         process.once("SIGINT", onSignal);
         process.once("SIGTERM", onSignal);
         try {
-          const { ensurePlayerKey } = await import("../runtime/sshKeys");
-          const playerKey = ensurePlayerKey(plan.stack).publicKey;
+          const { keyForUp } = await import("../runtime/sshKeys");
+          const playerKey = keyForUp(plan.stack).publicKey;
           const opts = { log: (l: string) => info(`  ${l}`), recreate: !!o.recreate, revealFaults: !!o.showFaults, keepOnFailure: !!o.keepOnFailure, playerKey };
           return { level, plan, r: await (await deployer()).up(plan, opts) };
         } finally {
