@@ -78,7 +78,7 @@ const runtime = () => import("../runtime/game");
 
 async function withGameLock<T>(game: string, what: string, info: (s: string) => void, fn: () => Promise<T>): Promise<T> {
   const { acquireStackLock } = await import("../driver/lock");
-  const lock = await acquireStackLock(game, `drills ${what} --game ${game}`, { log: (l) => info(`  ${l}`) });
+  const lock = await acquireStackLock(game, what === "down" ? `drills down ${game}` : `drills ${what} --game ${game}`, { log: (l) => info(`  ${l}`) });
   try {
     return await fn();
   } finally {
@@ -105,8 +105,15 @@ async function startGame(d: GameDeps, r: GameRecord, player: string, level: Leve
     try {
       // Quiet: what `up` logs names nodes and images only, never the faults (revealFaults off).
       // The game's own key, given to the nodes at start: the brief's ssh lines use it.
-      const playerKey = (await import("../runtime/sshKeys")).ensurePlayerKey(plan.stack).publicKey;
-      await (await deployer()).up(plan, { log: (l) => d.info(`  ${l}`), playerKey });
+      const keys = await import("../runtime/sshKeys");
+      const playerKey = keys.keyForUp(plan.stack).publicKey;
+      try {
+        await (await deployer()).up(plan, { log: (l) => d.info(`  ${l}`), playerKey });
+      } catch (e) {
+        // A failed up removed what it created (its message says so); the game never reached the record, so its key goes too.
+        keys.removePlayerKey(plan.stack);
+        throw e;
+      }
     } finally {
       process.removeListener("SIGINT", onSignal);
       process.removeListener("SIGTERM", onSignal);
@@ -126,6 +133,19 @@ async function tearDown(d: GameDeps, g: GameRow): Promise<string> {
   const res = await withGameLock(g.id, "end", d.info, async () => (await deployer()).down(g.id, (l) => d.info(`  ${l}`)));
   (await import("../runtime/sshKeys")).removePlayerKey(g.id);
   return `removed ${res.containers} containers, ${res.networks} networks, ${res.volumes} volumes`;
+}
+
+/**
+ * `drills down <game id>`: remove what a game left on the engine when no game
+ * in play owns it (a `drills play` whose up failed before the record had it).
+ * A game in play is ended with `drills end`, which also closes its record.
+ */
+export async function downGame(d: GameDeps, id: string): Promise<void> {
+  const g = withRecord((r) => r.game(id));
+  if (g && g.endedAt === null) throw new DrillsError(`Game ${id} is in play: end it with \`drills end --game ${id}\` (or \`drills give-up\`), which also closes its record.`);
+  const res = await withGameLock(id, "down", d.info, async () => (await deployer()).down(id, (l) => d.info(`  ${l}`)));
+  (await import("../runtime/sshKeys")).removePlayerKey(id);
+  d.out(`${id}: removed ${res.containers} containers, ${res.networks} networks, ${res.volumes} volumes`);
 }
 
 const minutes = (from: string, to: string = stamp()): number => (Date.parse(to) - Date.parse(from)) / 60_000;

@@ -5,10 +5,11 @@ import { renderNotes } from "../compose/notes";
 import { getLevel, levels } from "../levels";
 import { CONFIG, flagOf } from "../plan/config";
 import { DrillsError, isDrillsError } from "../plan/errors";
-import { stackFlag } from "../plan/names";
+import { isGameId, stackFlag } from "../plan/names";
 import { LevelPlan } from "../plan/types";
-import { checkGame, gameCommands, hintGame } from "./game";
+import { checkGame, downGame, gameCommands, hintGame } from "./game";
 import { LevelFlags, planFor } from "./plan";
+import { statusLines } from "./status";
 
 // The deploying and checking modules (dockerode, pg, playwright) load only in
 // the commands that use them, so `list`, `brief` and `hint` start fast.
@@ -135,8 +136,8 @@ export function program(): Command {
         process.once("SIGINT", onSignal);
         process.once("SIGTERM", onSignal);
         try {
-          const { ensurePlayerKey } = await import("../runtime/sshKeys");
-          const playerKey = ensurePlayerKey(plan.stack).publicKey;
+          const { keyForUp } = await import("../runtime/sshKeys");
+          const playerKey = keyForUp(plan.stack).publicKey;
           const opts = { log: (l: string) => info(`  ${l}`), recreate: !!o.recreate, revealFaults: !!o.showFaults, keepOnFailure: !!o.keepOnFailure, playerKey };
           return { level, plan, r: await (await deployer()).up(plan, opts) };
         } finally {
@@ -152,8 +153,9 @@ export function program(): Command {
       out(renderBrief(level, plan, "cli"));
     });
 
-  levelOptions(p.command("down <level>").description("remove every container, network and volume the level's stack created")).action(
+  levelOptions(p.command("down <level>").description("remove every container, network and volume the level's stack created (or a game id's leftovers)")).action(
     async (id: string, o: LevelFlags) => {
+      if (isGameId(id)) return downGame(gameDeps, id);
       const { plan } = planFor(id, o);
       const r = await withStackLock("down", id, plan, async () => {
         const removed = await (await deployer()).down(plan.stack, (l) => info(`  ${l}`));
@@ -227,11 +229,7 @@ export function program(): Command {
     .action(async (o: { json?: boolean }) => {
       const stacks = await (await deployer()).status();
       if (o.json) return out(JSON.stringify(stacks, null, 2));
-      if (stacks.length === 0) return out("no drills levels are running");
-      for (const s of stacks) {
-        out(`${s.stack} (level ${s.level})`);
-        for (const n of s.nodes) out(`  ${n.role.padEnd(10)} ${n.container.padEnd(36)} ${n.state}/${n.health}  ${n.ports.join(" ")}`);
-      }
+      for (const l of statusLines(stacks)) out(l);
     });
 
   gameCommands(p, gameDeps);

@@ -1,11 +1,15 @@
-import { playerKeyFile } from "../plan/app";
+import { knownHostsBeside, playerKeyFile } from "../plan/app";
 import { LevelPlan } from "../plan/types";
 
-/** The one line that saves a Pulumi stack's key (a secret stack output) where the brief's ssh commands look for it. */
+/**
+ * The one line that saves a Pulumi stack's key (a secret stack output) where
+ * the brief's ssh commands look for it, and empties the stack's known-hosts
+ * file (the nodes' host keys are new after every `pulumi up`).
+ */
 export function savePulumiKey(stack: string): string {
   const f = playerKeyFile(stack);
   // install -D makes the folder and sets the mode in one step (and keeps the brief free of words some levels' causes use).
-  return `pulumi stack output --stack ${stack} --show-secrets sshPrivateKey | install -D -m 600 /dev/stdin ${f}`;
+  return `pulumi stack output --stack ${stack} --show-secrets sshPrivateKey | install -D -m 600 /dev/stdin ${f} && install -m 600 /dev/null ${knownHostsBeside(f)}`;
 }
 
 /** Per-node facts a player needs (the `nodes` stack output, `drills up --json`). */

@@ -15,13 +15,13 @@ export function renderBrief(level: LevelDefinition, plan: LevelPlan, deployer: D
     plan.target === "aws"
       ? [
           `- Start: \`pulumi up --stack ${plan.stack}\` (EC2 instances; they terminate themselves when the level's time-to-live ends)`,
-          `- SSH key (the node commands below use it): \`${savePulumiKey(plan.stack)}\``,
+          `- SSH key (the node commands below use it; run it again after each \`pulumi up\`): \`${savePulumiKey(plan.stack)}\``,
           `- Stop and remove everything: \`pulumi destroy --stack ${plan.stack}\``,
         ]
       : deployer === "pulumi"
         ? [
             `- Start: \`pulumi up --stack ${plan.stack}\` (containers on the local Docker engine)`,
-            `- SSH key (the node commands below use it): \`${savePulumiKey(plan.stack)}\``,
+            `- SSH key (the node commands below use it; run it again after each \`pulumi up\`): \`${savePulumiKey(plan.stack)}\``,
             `- Stop and remove everything: \`pulumi destroy --stack ${plan.stack}\``,
           ]
         : [

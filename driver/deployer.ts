@@ -2,7 +2,7 @@ import Docker from "dockerode";
 import { stageImage } from "../images/context";
 import { volumeDriverOpts, volumeFilesystem } from "../plan/app";
 import { DrillsError, isDrillsError } from "../plan/errors";
-import { Deployer, deployedBy, LABEL_DEPLOYER, LABEL_LEVEL, LABEL_MANAGED, LABEL_ROLE, LABEL_STACK, nodeOf, stackFlag } from "../plan/names";
+import { Deployer, deployedBy, LABEL_DEPLOYER, LABEL_GAME, LABEL_LEVEL, LABEL_MANAGED, LABEL_ROLE, LABEL_STACK, downCommand, isGamePlan, nodeOf, upCommand } from "../plan/names";
 import { readinessSeconds } from "../plan/recipe";
 import { ActionSpec, LevelPlan, NodeSpec, VolumeFilesystem, VolumeSpec } from "../plan/types";
 import { connect, dockerProblem, exec, ignoreGone } from "./engine";
@@ -169,7 +169,7 @@ export async function up(level: LevelPlan, opts: UpOptions = {}): Promise<UpResu
       throw new DrillsError(
         `Stack ${plan.stack} already has resources on this engine (${existing.containers.length} containers, ` +
           `${existing.networks.length} networks, ${existing.volumes.length} volumes). ` +
-          `Run \`drills down ${plan.level}${stackFlag(plan)}\` first, or pass --recreate.`,
+          `Run \`${downCommand(plan)}\` first, ${isGamePlan(plan) ? "then \`drills play\` again" : "or pass --recreate"}.`,
       );
     }
     await removeStack(docker, plan.stack, log);
@@ -314,7 +314,10 @@ const indent = (text: string): string =>
 async function failedUp(docker: Docker, plan: LevelPlan, step: UpStep, err: unknown, opts: UpOptions, log: Log): Promise<DrillsError> {
   // Our own errors (build output, health) are already worded; only raw engine errors are classified.
   const problem = isDrillsError(err) ? ({ kind: "other", detail: err.message } as const) : dockerProblem(err);
-  const again = `\`drills up ${plan.level}${stackFlag(plan)}\``;
+  // A game is started again with `drills play` (a new game id; the failed one never reached the record).
+  const game = isGamePlan(plan);
+  const again = `\`${upCommand(plan)}\``;
+  const down = `\`${downCommand(plan)}\``;
   const message = isDrillsError(err) ? err.message : problem.detail;
   // Build and health errors carry their own output tail; others get the node's container log.
   const [headline, ...tailParts] = message.split(/\n--- last output ---\n|\nLast log lines:\n/);
@@ -337,12 +340,12 @@ async function failedUp(docker: Docker, plan: LevelPlan, step: UpStep, err: unkn
       const holder = problem.port ? describeHolder(problem.port, claims) : "";
       remedy =
         `Port ${problem.port ?? "?"} on 127.0.0.1 was taken${holder ? ` by ${holder}` : ""} after drills checked it. ` +
-        `Stop what holds it, or pass --base-port with a free port, and run ${again} again.`;
+        (game ? `Stop what holds it and run ${again} again.` : `Stop what holds it, or pass --base-port with a free port, and run ${again} again.`);
       break;
     }
     case "engine":
       remedy = "The Docker engine stopped answering: start it again (e.g. `sudo systemctl start docker`), then run " +
-        `\`drills down ${plan.level}${stackFlag(plan)}\` and ${again}.`;
+        `${down} and ${again}.`;
       break;
     case "gone":
       remedy = `Something removed part of the stack while \`up\` ran (\`docker rm\`, or the engine restarting): run ${again} again.`;
@@ -355,13 +358,15 @@ async function failedUp(docker: Docker, plan: LevelPlan, step: UpStep, err: unkn
       remedy =
         step.kind === "build"
           ? `Fix what the build output says (images that did build are kept), then run ${again} again.`
-          : `Run ${again} again if the host was just busy; if it fails the same way, ${opts.keepOnFailure ? "" : "add --keep-on-failure and "}` +
-            `look at the node (${step.node ? `\`docker logs ${step.node.name}\`, ` : ""}\`docker exec -it ${step.node?.name ?? "CONTAINER"} bash\`).`;
+          : game
+            ? `Run ${again} again if the host was just busy; if it fails the same way, show this message to an instructor.`
+            : `Run ${again} again if the host was just busy; if it fails the same way, ${opts.keepOnFailure ? "" : "add --keep-on-failure and "}` +
+              `look at the node (${step.node ? `\`docker logs ${step.node.name}\`, ` : ""}\`docker exec -it ${step.node?.name ?? "CONTAINER"} bash\`).`;
   }
 
   let cleanup: string;
   if (opts.keepOnFailure) {
-    cleanup = `Kept what this up created (--keep-on-failure): remove it with \`drills down ${plan.level}${stackFlag(plan)}\`.`;
+    cleanup = `Kept what this up created (--keep-on-failure): remove it with ${down}.`;
   } else {
     try {
       const r = await removeStack(docker, plan.stack, log);
@@ -370,13 +375,13 @@ async function failedUp(docker: Docker, plan: LevelPlan, step: UpStep, err: unkn
         ? `Nothing of stack ${plan.stack} had been created.`
         : `Removed what this up had created (${r.containers} containers, ${r.networks} networks, ${r.volumes} volumes): nothing of stack ${plan.stack} is left.`;
     } catch (e) {
-      cleanup = `Could not remove what it created (${dockerProblem(e).detail}): run \`drills down ${plan.level}${stackFlag(plan)}\` once Docker answers.`;
+      cleanup = `Could not remove what it created (${dockerProblem(e).detail}): run ${down} once Docker answers.`;
     }
   }
 
   const logs = tail ? `\nLast lines of ${step.kind === "build" ? "the build output" : `${step.node?.name ?? "its"} log`}:\n${indent(tail)}\n` : " ";
   const out = new DrillsError(
-    `\`drills up ${plan.level}\` (stack ${plan.stack}) failed while ${step.what}: ${cause}.${logs}${cleanup} ${remedy}`,
+    `${game ? `\`drills play\` (game ${plan.stack})` : `\`drills up ${plan.level}\` (stack ${plan.stack})`} failed while ${step.what}: ${cause}.${logs}${cleanup} ${remedy}`,
   );
   // DRILLS_DEBUG=1 prints the original error's stack.
   return Object.assign(out, { cause: err });
@@ -453,8 +458,11 @@ export async function requireRunning(docker: Docker, plan: LevelPlan): Promise<v
   const missing = plan.nodes.filter((n) => !running.has(n.name)).map((n) => n.role);
   if (missing.length > 0) {
     throw new DrillsError(
-      `Level ${plan.level} is not running on this engine (stack ${plan.stack}; not running: ${missing.join(", ")}). ` +
-        `Start it with \`drills up ${plan.level}${stackFlag(plan)}\`.`,
+      isGamePlan(plan)
+        ? `Game ${plan.stack} is not running on this engine (not running: ${missing.join(", ")}). ` +
+            `End it with \`drills end --game ${plan.stack}\` (or \`drills give-up\`), then start another with \`drills play\`.`
+        : `Level ${plan.level} is not running on this engine (stack ${plan.stack}; not running: ${missing.join(", ")}). ` +
+            `Start it with \`${upCommand(plan)}\`.`,
     );
   }
 }
@@ -494,7 +502,10 @@ export async function down(stack: string, log: Log = () => undefined): Promise<D
 
 export interface StackStatus {
   stack: string;
-  level: string;
+  /** The level's id; absent on a game's stack (the engine never names a game's level). */
+  level?: string;
+  /** The neutral game id on a game's stack. */
+  game?: string;
   nodes: Array<{ role: string; container: string; state: string; health: string; ports: string[] }>;
 }
 
@@ -505,7 +516,9 @@ export async function status(): Promise<StackStatus[]> {
   const stacks = new Map<string, StackStatus>();
   for (const c of list) {
     const stack = c.Labels[LABEL_STACK] ?? "?";
-    const s = stacks.get(stack) ?? { stack, level: c.Labels[LABEL_LEVEL] ?? "?", nodes: [] };
+    const level = c.Labels[LABEL_LEVEL];
+    const game = c.Labels[LABEL_GAME];
+    const s = stacks.get(stack) ?? { stack, ...(level ? { level } : {}), ...(game ? { game } : {}), nodes: [] };
     const health = /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1] ?? "none";
     s.nodes.push({
       role: c.Labels[LABEL_ROLE] ?? "?",

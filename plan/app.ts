@@ -26,14 +26,24 @@ export const PLAYER_USER = "oncall";
 export const playerKeyFile = (stack: string): string => `.drills/keys/${stack}/id_ed25519`;
 
 /**
+ * The stack's own known-hosts file, beside its key: nodes get new host keys
+ * at every start, so ssh trusts them there (never in ~/.ssh/known_hosts),
+ * and drills empties it whenever the stack starts again.
+ */
+export const knownHostsBeside = (key: string): string => key.replace(/[^/]+$/, "known_hosts");
+
+/**
  * The one-line command a player runs to log in to a node: straight to the
  * entry node, through it for the others. `-J` would not pass `-i` on to the
  * jump, so the jump is spelled out as a ProxyCommand with the same key.
+ * Host keys go to the stack's known-hosts file, accepted when new and
+ * refused when changed (accept-new): a restarted stack starts it afresh.
  */
 export function sshCommand(role: Role, key: string, entry: { host: string; port: number }): string {
   const port = entry.port === SSH_PORT ? "" : ` -p ${entry.port}`;
-  if (role === SSH_ENTRY) return `ssh -i ${key}${port} ${PLAYER_USER}@${entry.host}`;
-  return `ssh -i ${key} -o ProxyCommand="ssh -i ${key}${port} -W %h:%p ${PLAYER_USER}@${entry.host}" ${PLAYER_USER}@${role}`;
+  const ssh = `ssh -i ${key} -o UserKnownHostsFile=${knownHostsBeside(key)} -o StrictHostKeyChecking=accept-new`;
+  if (role === SSH_ENTRY) return `${ssh}${port} ${PLAYER_USER}@${entry.host}`;
+  return `${ssh} -o ProxyCommand="${ssh}${port} -W %h:%p ${PLAYER_USER}@${entry.host}" ${PLAYER_USER}@${role}`;
 }
 
 /** Default limits: small enough that a level at rest stays well under 600 MiB. */

@@ -66,3 +66,18 @@ export function neutralPlan(plan: LevelPlan): LevelPlan {
   const { [LABEL_LEVEL]: _level, ...labels } = plan.labels;
   return { ...plan, level: plan.stack, labels: { ...labels, [LABEL_GAME]: plan.stack } };
 }
+
+/** A game's plan (neutralPlan): its stack, "level" and drills.game label are all the game id. */
+export function isGamePlan(plan: Pick<LevelPlan, "level" | "stack" | "labels">): boolean {
+  return isGameId(plan.stack) && plan.level === plan.stack && plan.labels[LABEL_GAME] === plan.stack;
+}
+
+/** The command that starts the plan again, for messages: a game's is `drills play` (a new game). */
+export function upCommand(plan: Pick<LevelPlan, "level" | "stack" | "labels">): string {
+  return isGamePlan(plan) ? "drills play" : `drills up ${plan.level}${stackFlag(plan)}`;
+}
+
+/** The command that removes what the plan's stack left on the engine: a game's is `drills down <game id>`. */
+export function downCommand(plan: Pick<LevelPlan, "level" | "stack" | "labels">): string {
+  return isGamePlan(plan) ? `drills down ${plan.stack}` : `drills down ${plan.level}${stackFlag(plan)}`;
+}

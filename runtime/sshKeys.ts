@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { utils } from "ssh2";
 import { repoRoot } from "../images/repo";
-import { playerKeyFile } from "../plan/app";
+import { knownHostsBeside, playerKeyFile } from "../plan/app";
 
 /** A stack's player key: where it is and both halves (OpenSSH format). */
 export interface PlayerKey {
@@ -14,6 +14,9 @@ export interface PlayerKey {
 
 /** The absolute path of a stack's private key (plan/app.ts playerKeyFile, under the project folder). */
 export const playerKeyPath = (stack: string): string => path.join(repoRoot(), playerKeyFile(stack));
+
+/** The absolute path of the stack's known-hosts file (the brief's ssh commands keep the nodes' host keys there). */
+export const knownHostsPath = (stack: string): string => path.join(repoRoot(), knownHostsBeside(playerKeyFile(stack)));
 
 /** The stack's key as written, or undefined when it has none. */
 export function readPlayerKey(stack: string): PlayerKey | undefined {
@@ -38,6 +41,17 @@ export function ensurePlayerKey(stack: string): PlayerKey {
   return { file, privateKey: pair.private, publicKey: pair.public };
 }
 
+/**
+ * What an `up` of the stack gives its nodes: the stack's key (kept), and an
+ * empty known-hosts file, since every start gives the nodes new host keys
+ * and the brief's unchanged commands must not meet the old ones.
+ */
+export function keyForUp(stack: string): PlayerKey {
+  const key = ensurePlayerKey(stack);
+  fs.rmSync(knownHostsPath(stack), { force: true });
+  return key;
+}
+
 /** A new ed25519 pair in OpenSSH format (the Pulumi Docker target's key resource calls it). */
 export function generatePlayerKey(comment: string): { privateKey: string; publicKey: string } {
   const pair = utils.generateKeyPairSync("ed25519", { comment });
@@ -47,6 +61,8 @@ export function generatePlayerKey(comment: string): { privateKey: string; public
 /** Write a key another tool made (an AWS stack's output) as the stack's key file. */
 export function writePlayerKey(stack: string, privateKey: string, publicKey: string): PlayerKey {
   const file = playerKeyPath(stack);
+  // Another key means another deployment of the stack: its host keys are new too.
+  if (readPlayerKey(stack)?.publicKey.split(" ")[1] !== publicKey.trim().split(" ")[1]) fs.rmSync(knownHostsPath(stack), { force: true });
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   fs.writeFileSync(file, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
   fs.chmodSync(file, 0o600);

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
+import * as os from "os";
 import * as path from "path";
 import { levelPlan } from "../../compose/plan";
 import { up } from "../../driver/deployer";
@@ -9,6 +10,7 @@ import { lockPath } from "../../driver/lock";
 import { LABEL_BASE_PORT } from "../../driver/ports";
 import { getLevel, levelIds } from "../../levels";
 import { derivePort } from "../../plan/app";
+import { LABEL_GAME } from "../../plan/names";
 import { dockerPlan } from "../../plan/endpoints";
 import { isDrillsError } from "../../plan/errors";
 import { parseOptions } from "../../plan/options";
@@ -40,8 +42,8 @@ function listen(port: number): Promise<net.Server> {
 const close = (s: net.Server): Promise<void> => new Promise((r) => s.close(() => r()));
 
 /** Start the CLI in the background, collecting its output. */
-function startCli(args: string[]): { child: ChildProcess; done: Promise<Run> } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT });
+function startCli(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Run> } {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (b: Buffer) => (stdout += b.toString()));
@@ -62,6 +64,12 @@ async function recordedBase(stack: string): Promise<number | undefined> {
   const nets = await (await connect()).listNetworks({ filters: { label: [`drills.stack=${stack}`] } });
   const b = nets[0]?.Labels?.[LABEL_BASE_PORT];
   return b ? Number(b) : undefined;
+}
+
+/** Every game's network on the engine with the base port `up` recorded on it. */
+async function gameBases(): Promise<Map<string, number>> {
+  const nets = await (await connect()).listNetworks({ filters: { label: [LABEL_GAME, LABEL_BASE_PORT] } });
+  return new Map(nets.map((n) => [n.Labels![LABEL_GAME], Number(n.Labels![LABEL_BASE_PORT])]));
 }
 
 describe("drills when the host misbehaves", () => {
@@ -231,5 +239,41 @@ describe("drills when the host misbehaves", () => {
     const d = await runCli(["down", "baseline", "--stack", stack]);
     expect(d.code).toBe(0);
     expect(await leftovers(stack)).toEqual(NOTHING);
+  });
+
+  it("a game whose up fails (a port taken while it starts): `drills play` says to play again, names no level, leaves nothing (key included)", async () => {
+    // The game's own data folder: the record is this test's alone.
+    const env = { DRILLS_DATA: fs.mkdtempSync(path.join(os.tmpdir(), "drills-hf-game-")) };
+    const before = await gameBases();
+    const bg = startCli(["play", "--player", "hf-game", "--level", "baseline"], env);
+    let game = "";
+    await until("the game's network", async () => {
+      game = [...(await gameBases()).keys()].find((g) => !before.has(g)) ?? "";
+      return game !== "";
+    });
+    const base = (await gameBases()).get(game)!;
+    const squatter = await listen(base);
+    try {
+      const r = await bg.done;
+      report("a program takes a game's proxy port while `drills play` starts it", r);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^drills: \`drills play\` \\(game ${game}\\) failed while starting node proxy \\(drills-${game}-proxy\\): .*127\\.0\\.0\\.1:${base}.*address already in use`, "m"));
+      expect(r.stderr).toContain(`Removed what this up had created (3 containers, 1 networks, 1 volumes): nothing of stack ${game} is left.`);
+      expect(r.stderr).toContain(`Port ${base} on 127.0.0.1 was taken by another program: node (pid ${process.pid}) after drills checked it. Stop what holds it and run \`drills play\` again.`);
+      // Nothing a game cannot run: no `drills up/down <game> --stack`, no --base-port, and no level name.
+      expect(r.stderr).not.toMatch(/drills (up|down) |--stack|--base-port|baseline/);
+      expect(r.stderr).not.toMatch(STACK_TRACE);
+      expect(await leftovers(game)).toEqual(NOTHING);
+      expect(fs.existsSync(path.join(ROOT, ".drills", "keys", game))).toBe(false);
+      // The game never reached the record, and `drills down <game id>` (what a failed cleanup would suggest) runs.
+      const rec = JSON.parse((await runCli(["record", "--player", "hf-game", "--json"], { env })).stdout) as { games: unknown[] };
+      expect(rec.games).toEqual([]);
+      const d = await runCli(["down", game], { env });
+      report("drills down <game id> after the failed play", d);
+      expect({ code: d.code, out: d.stdout.trim() }).toEqual({ code: 0, out: `${game}: removed 0 containers, 0 networks, 0 volumes` });
+    } finally {
+      await close(squatter);
+      await runCli(["down", game], { env });
+    }
   });
 });

@@ -11,7 +11,7 @@ import { dockerPlan } from "../../plan/endpoints";
 import { parseOptions } from "../../plan/options";
 import { Role } from "../../plan/types";
 import { dockerSshAccess, execOn, openSession, runOverSsh, sshContext, sshExec, SshAccess } from "../../runtime/ssh";
-import { ensurePlayerKey, playerKeyPath, removePlayerKey } from "../../runtime/sshKeys";
+import { keyForUp, knownHostsPath, playerKeyPath, removePlayerKey } from "../../runtime/sshKeys";
 import { checkLevel, probeLevel, solutionActions } from "../../runtime/verdict";
 import { leftovers, ROOT, runCli } from "./helpers";
 
@@ -23,6 +23,18 @@ const stack = `test-ssh-${ID}`;
 const level = getLevel(ID);
 const plan = dockerPlan(levelPlan(level, parseOptions({ level: ID, stack }, levelIds())));
 const roles: Role[] = plan.nodes.map((n) => n.role);
+
+/**
+ * Each node's line from the brief, exactly as printed, run with OpenSSH's
+ * client from the project folder (no terminal: nothing can prompt).
+ */
+function briefLines(command = "hostname", line = (n: (typeof plan.nodes)[number]) => n.accessCommand) {
+  return plan.nodes.map((n) => {
+    const r = spawnSync("bash", ["-c", `${line(n)} ${command}`], { cwd: ROOT, timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] });
+    return { role: n.role, code: r.status, out: r.stdout.toString().trim(), err: r.stderr.toString().trim() };
+  });
+}
+const hasOpenSsh = spawnSync("ssh", ["-V"]).status === 0;
 
 /**
  * One level played the way a player reaches it: SSH only. Probe, shortcuts,
@@ -42,7 +54,7 @@ describe(`level ${ID} over SSH on real Docker`, () => {
   });
 
   it("comes up with the stack's own key, and only the proxy publishes SSH, on 127.0.0.1", async () => {
-    const key = ensurePlayerKey(stack);
+    const key = keyForUp(stack);
     expect(fs.statSync(key.file).mode & 0o777).toBe(0o600);
     const r = await up(plan, { playerKey: key.publicKey, log: (l) => report(`[ssh ${ID}] ${l}`) });
     report(`[ssh ${ID}] ready in ${r.readySeconds.toFixed(1)} s`);
@@ -76,18 +88,21 @@ describe(`level ${ID} over SSH on real Docker`, () => {
     await expect(openSession({ ...access, privateKey: other.private }, "backend")).rejects.toThrow(/authentication/i);
   });
 
-  it("the brief's one-line ssh commands work with OpenSSH's client", () => {
-    if (spawnSync("ssh", ["-V"]).status !== 0) {
+  it("the brief's one-line ssh commands work as printed with OpenSSH's client, keeping host keys in the stack's own file", () => {
+    if (!hasOpenSsh) {
       report("[ssh] no OpenSSH client here: skipped");
       return;
     }
-    // Fresh host keys every `up`: the test trusts them without touching ~/.ssh.
-    const opts = "-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR";
-    for (const n of plan.nodes) {
-      const cmd = `${n.accessCommand.replace(/\bssh -i/g, `ssh ${opts} -i`)} hostname`;
-      const r = spawnSync("bash", ["-c", cmd], { cwd: ROOT, timeout: 60_000 });
-      expect({ role: n.role, out: r.stdout.toString().trim(), err: r.stderr.toString().trim() }).toEqual({ role: n.role, out: n.role, err: "" });
+    for (const r of briefLines()) expect({ role: r.role, code: r.code, out: r.out }).toEqual({ role: r.role, code: 0, out: r.role });
+    // The proxy under its published address, the others under their names; nothing added to ~/.ssh/known_hosts.
+    // (Names may be hashed, HashKnownHosts: ssh-keygen -F finds them either way.)
+    const sshPort = plan.nodes.find((n) => n.role === "proxy")!.ports.find((p) => p.internal === SSH_PORT)!.host;
+    expect(fs.readFileSync(knownHostsPath(stack), "utf8").trim().split("\n")).toHaveLength(3);
+    for (const host of [`[127.0.0.1]:${sshPort}`, "backend", "datastore"]) {
+      expect({ host, found: spawnSync("ssh-keygen", ["-F", host, "-f", knownHostsPath(stack)]).status }).toEqual({ host, found: 0 });
     }
+    // Again: the hosts are known now, so not a word on stderr.
+    for (const r of briefLines()) expect(r).toEqual({ role: r.role, code: 0, out: r.role, err: "" });
   });
 
   it("plays the level over SSH only: symptom, SQL, every shortcut refused, solution, check OK", async () => {
@@ -117,6 +132,27 @@ describe(`level ${ID} over SSH on real Docker`, () => {
     await runOverSsh(access, solutionActions(level, plan));
     const fixed = await checkLevel(level, ctx);
     expect({ ok: fixed.ok, reasons: fixed.reasons }).toEqual({ ok: true, reasons: [] });
+  });
+
+  it("down, then up again on the same port (new host keys): the same lines work as printed", async () => {
+    if (!hasOpenSsh) {
+      report("[ssh] no OpenSSH client here: skipped");
+      return;
+    }
+    const before = fs.readFileSync(knownHostsPath(stack), "utf8");
+    await down(stack);
+    const key = keyForUp(stack);
+    const r = await up(plan, { playerKey: key.publicKey, log: (l) => report(`[ssh ${ID} again] ${l}`) });
+    report(`[ssh ${ID}] up again, ready in ${r.readySeconds.toFixed(1)} s`);
+    for (const x of briefLines()) expect({ role: x.role, code: x.code, out: x.out, err: x.code === 0 ? "" : x.err }).toEqual({ role: x.role, code: 0, out: x.role, err: "" });
+    // What up's fresh known-hosts file spares the player: the first up's host keys no longer match.
+    const stale = path.join(path.dirname(knownHostsPath(stack)), "stale_known_hosts");
+    fs.writeFileSync(stale, before);
+    const old = briefLines("hostname", (n) => n.accessCommand.split(`.drills/keys/${stack}/known_hosts`).join(path.relative(ROOT, stale)));
+    const proxy = old.find((x) => x.role === "proxy")!;
+    expect({ code: proxy.code, changed: /REMOTE HOST IDENTIFICATION HAS CHANGED/.test(proxy.err) }).toEqual({ code: 255, changed: true });
+    fs.rmSync(stale);
+    access = dockerSshAccess(plan, key.privateKey);
   });
 
   it("`drills down` removes the stack and its key files", async () => {

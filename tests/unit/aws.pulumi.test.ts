@@ -214,9 +214,9 @@ describe.each(levels().map((l) => [l.id]))("%s on the aws target (mocks)", (id) 
   it("outputs the app URL on the proxy's public address and ssh commands", async () => {
     expect(await value(level.appUrl)).toBe("http://198.51.100.12/");
     const nodes = await value(level.nodes);
-    const key = `.drills/keys/${stack}/id_ed25519`;
-    expect(nodes.proxy.access).toBe(`ssh -i ${key} oncall@198.51.100.12`);
-    expect(nodes.datastore.access).toBe(`ssh -i ${key} -o ProxyCommand="ssh -i ${key} -W %h:%p oncall@198.51.100.12" oncall@datastore`);
+    const ssh = `ssh -i .drills/keys/${stack}/id_ed25519 -o UserKnownHostsFile=.drills/keys/${stack}/known_hosts -o StrictHostKeyChecking=accept-new`;
+    expect(nodes.proxy.access).toBe(`${ssh} oncall@198.51.100.12`);
+    expect(nodes.datastore.access).toBe(`${ssh} -o ProxyCommand="${ssh} -W %h:%p oncall@198.51.100.12" oncall@datastore`);
     const brief = await value(level.brief);
     expect(brief).toContain("pulumi stack output --stack");
     expect(brief).not.toContain("npx drills up");
@@ -355,7 +355,7 @@ describe("aws options and outputs", () => {
     const nodes = await value(level.nodes);
     expect(nodes.proxy).toEqual({
       instance: "drills-aws-baseline-proxy",
-      access: "ssh -i .drills/keys/aws-baseline/id_ed25519 oncall@198.51.100.12",
+      access: "ssh -i .drills/keys/aws-baseline/id_ed25519 -o UserKnownHostsFile=.drills/keys/aws-baseline/known_hosts -o StrictHostKeyChecking=accept-new oncall@198.51.100.12",
       ports: { http: "198.51.100.12:80", ssh: "198.51.100.12:22" },
     });
     // A private node shows its private address: reachable from the proxy only.

@@ -17,7 +17,7 @@ describe("drills CLI", () => {
   it("prints the brief", async () => {
     const r = await cli("brief", "baseline");
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("ssh -i .drills/keys/level-baseline/id_ed25519 -p ");
+    expect(r.stdout).toContain("ssh -i .drills/keys/level-baseline/id_ed25519 -o UserKnownHostsFile=.drills/keys/level-baseline/known_hosts -o StrictHostKeyChecking=accept-new -p ");
   });
 
   it("gives the API's own origin where a level has one, and never the cause", async () => {

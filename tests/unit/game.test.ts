@@ -8,8 +8,14 @@ import { certification, DEFAULT_RULE, parseRule, Passed, score } from "../../gam
 import { certificateHtml } from "../../game/certificate";
 import { dockerPlan } from "../../plan/endpoints";
 import { parseOptions } from "../../plan/options";
-import { gameId, isGameId, LABEL_LEVEL, neutralPlan } from "../../plan/names";
+import { downCommand, gameId, isGameId, isGamePlan, LABEL_LEVEL, neutralPlan, upCommand } from "../../plan/names";
 import { levelIds } from "../../levels";
+import { stackHeading, statusLines } from "../../cli/status";
+import { cli } from "../cliInProcess";
+import { GameRecord } from "../../game/record";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 
 /** A seeded [0, 1) generator (mulberry32), so a failure replays. */
 function seeded(seed: number): () => number {
@@ -227,5 +233,63 @@ describe("the levels a game hands out", () => {
     const ids = playable().map((l) => l.id);
     expect(ids).not.toContain("tutorial");
     expect(ids).not.toContain("baseline");
+  });
+});
+
+describe("drills status", () => {
+  const node = { role: "proxy", container: "drills-g-abcde-proxy", state: "running", health: "healthy", ports: ["127.0.0.1:20000->22"] };
+
+  it("shows a game's stack by its game id, says its level is hidden and where it shows, and names no level", () => {
+    const lines = statusLines([{ stack: "g-abcde", game: "g-abcde", nodes: [node] }]);
+    expect(lines[0]).toBe("game g-abcde (level hidden until the game ends; `drills record` shows it then)");
+    expect(lines[0]).not.toContain("?");
+    expect(lines[1]).toMatch(/^ {2}proxy\s+drills-g-abcde-proxy\s+running\/healthy {2}127\.0\.0\.1:20000->22$/);
+    for (const l of playable()) expect(lines.join("\n")).not.toContain(l.id);
+  });
+
+  it("shows a level's stack with its level, and a stack without either label plainly", () => {
+    expect(stackHeading({ stack: "level-baseline", level: "baseline" })).toBe("level-baseline (level baseline)");
+    expect(stackHeading({ stack: "x", game: "g-abcde" })).toBe("x (game g-abcde; level hidden until the game ends; `drills record` shows it then)");
+    expect(stackHeading({ stack: "old" })).toBe("old (level unknown: its containers carry no drills.level label)");
+    expect(statusLines([])).toEqual(["no drills levels are running"]);
+  });
+});
+
+describe("what a failed up tells a game's player to run", () => {
+  const placed = (stack?: string) => dockerPlan(levelPlan(playable()[0], parseOptions({ level: playable()[0].id, ...(stack ? { stack } : {}), target: "docker" }, levelIds())));
+
+  it("a game: `drills play` again, `drills down <game id>` for leftovers; never the level nor --stack", () => {
+    const game = neutralPlan(placed("g-abcde"));
+    expect(isGamePlan(game)).toBe(true);
+    expect(upCommand(game)).toBe("drills play");
+    expect(downCommand(game)).toBe("drills down g-abcde");
+  });
+
+  it("a level keeps `drills up/down <level> [--stack S]`", () => {
+    const id = playable()[0].id;
+    expect(isGamePlan(placed())).toBe(false);
+    expect(upCommand(placed())).toBe(`drills up ${id}`);
+    expect(downCommand(placed("mine"))).toBe(`drills down ${id} --stack mine`);
+    // A game id as a level's stack name is still a level's stack.
+    expect(downCommand(placed("g-abcde"))).toBe(`drills down ${id} --stack g-abcde`);
+  });
+});
+
+describe("drills down <game id>", () => {
+  it("refuses a game in play (end closes its record too), before touching the engine", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "drills-down-game-"));
+    const saved = process.env.DRILLS_DATA;
+    process.env.DRILLS_DATA = dir;
+    try {
+      const r = GameRecord.open(path.join(dir, "record.sqlite"));
+      r.startGame({ id: "g-abcde", player: "ana", level: playable()[0].id, limitMinutes: 45 });
+      r.close();
+      const down = await cli("down", "g-abcde");
+      expect(down).toEqual({ code: 1, stdout: "", stderr: "drills: Game g-abcde is in play: end it with `drills end --game g-abcde` (or `drills give-up`), which also closes its record.\n" });
+    } finally {
+      if (saved === undefined) delete process.env.DRILLS_DATA;
+      else process.env.DRILLS_DATA = saved;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

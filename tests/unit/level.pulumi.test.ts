@@ -97,7 +97,9 @@ describe("Level on the docker target (mocks)", () => {
     const nodes = await value(level.nodes);
     expect(Object.keys(nodes).sort()).toEqual(["backend", "datastore", "proxy"]);
     const port = derivePort("level-baseline") + 3;
-    expect(nodes.proxy.access).toBe(`ssh -i .drills/keys/level-baseline/id_ed25519 -p ${port} oncall@127.0.0.1`);
+    expect(nodes.proxy.access).toBe(
+      `ssh -i .drills/keys/level-baseline/id_ed25519 -o UserKnownHostsFile=.drills/keys/level-baseline/known_hosts -o StrictHostKeyChecking=accept-new -p ${port} oncall@127.0.0.1`,
+    );
     expect(await (level.sshPrivateKey as unknown as { isSecret: Promise<boolean> }).isSecret).toBe(true);
     expect(await value(level.brief)).toMatch(/^# Baseline/);
   });

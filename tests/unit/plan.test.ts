@@ -109,6 +109,7 @@ describe("brief", () => {
     expect(viaPulumi).not.toContain("drills down");
     expect(md).toContain(plan.appUrl);
     for (const n of plan.nodes) expect(md).toContain(n.accessCommand);
-    expect(md).toContain(`ssh -i .drills/keys/${plan.stack}/id_ed25519 -p ${derivePort(plan.stack) + 3} oncall@127.0.0.1`);
+    const dir = `.drills/keys/${plan.stack}`;
+    expect(md).toContain(`ssh -i ${dir}/id_ed25519 -o UserKnownHostsFile=${dir}/known_hosts -o StrictHostKeyChecking=accept-new -p ${derivePort(plan.stack) + 3} oncall@127.0.0.1`);
   });
 });
