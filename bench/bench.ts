@@ -1,6 +1,6 @@
 // Speed and footprint of the levels on the local Docker engine, against the
 // design targets; writes bench/results.md and bench/results.json.
-// Usage: npm run bench [-- level ...] [--runs 3] [--pulumi baseline|all|none] [--no-cold] [--out DIR]
+// Usage: npm run bench [-- level ...] [--runs 3] [--pulumi baseline|all|none] [--no-cold] [--no-shortcuts] [--out DIR]
 import { spawnSync } from "child_process";
 import { Command } from "commander";
 import Docker from "dockerode";
@@ -156,7 +156,7 @@ function ratio(level: string, broken: Record<string, number | string>[], fixed?:
   return `${key} ${b} ms broken${timedOut ? " (timed out)" : ""} / ${f} ms fixed = ${timedOut ? ">= " : ""}${round(b / f, 0)}x`;
 }
 
-async function benchLevel(id: string, runs: number, log: (l: string) => void): Promise<LevelFigures> {
+async function benchLevel(id: string, runs: number, shortcuts: boolean, log: (l: string) => void): Promise<LevelFigures> {
   const docker = await connect();
   const stack = `bench-${id}`;
   const plan = planOf(id, stack);
@@ -169,6 +169,7 @@ async function benchLevel(id: string, runs: number, log: (l: string) => void): P
   const lc = await lifecycle(id, "docker", {
     stack,
     log,
+    shortcuts,
     atRest: async () => {
       // Let the nodes settle after start, then read memory at rest.
       const t = Date.now();
@@ -443,9 +444,10 @@ async function main(): Promise<void> {
     .option("--runs <n>", "warm ups per level (median)", "3")
     .option("--pulumi <levels>", "levels also run under the Pulumi CLI: comma list, all or none", "baseline")
     .option("--no-cold", "skip the cold build of baseline")
+    .option("--no-shortcuts", "skip trying each level's shortcuts in its lifecycle (the lifecycle test does)")
     .option("--out <dir>", "folder for results.md and results.json", path.join(repoRoot(), "bench"))
     .parse(process.argv);
-  const o = p.opts<{ runs: string; pulumi: string; cold: boolean; out: string }>();
+  const o = p.opts<{ runs: string; pulumi: string; cold: boolean; shortcuts: boolean; out: string }>();
   const all = levelIds();
   const ids = p.args.length ? p.args : all;
   const runs = Math.max(1, Number(o.runs));
@@ -464,7 +466,7 @@ async function main(): Promise<void> {
   for (const id of ids) for (const n of planOf(id, `bench-${id}`).nodes) await buildImage(docker, stageImage(n.image), log);
   log(`images ready in ${((Date.now() - prebuild) / 1000).toFixed(1)} s`);
   const levels: LevelFigures[] = [];
-  for (const id of ids) levels.push(await benchLevel(id, runs, log));
+  for (const id of ids) levels.push(await benchLevel(id, runs, o.shortcuts, log));
   const cold = o.cold ? await benchCold("baseline", log) : undefined;
   const pulumi: Results["pulumi"] = [];
   for (const id of pulumiIds) {
