@@ -138,7 +138,12 @@ export function invoicePage(): string {
   return `api/invoices?page=${page}&pageSize=100&sort=${sort}&order=${Math.random() < 0.5 ? "asc" : "desc"}`;
 }
 
-/** Time `samples` requests of fresh random pages through the proxy, `gapMs` apart. */
+/**
+ * Time `samples` requests of fresh random pages through the proxy, a random
+ * 0..2x`gapMs` apart (`gapMs` on average): users arrive at random times, and a
+ * fixed gap can fall into step with a periodic stall (a CPU quota period)
+ * and see only its fast part.
+ */
 export async function sampleLatency(ctx: CheckContext, samples: number, gapMs: number, timeoutMs = 10_000): Promise<Latency> {
   const times: number[] = [];
   const codes: Record<string, number> = {};
@@ -148,7 +153,7 @@ export async function sampleLatency(ctx: CheckContext, samples: number, gapMs: n
     times.push(r.ms);
     codes[r.status] = (codes[r.status] ?? 0) + 1;
     if (r.status !== 200) errors++;
-    if (gapMs > 0 && i < samples - 1) await new Promise((res) => setTimeout(res, gapMs));
+    if (gapMs > 0 && i < samples - 1) await new Promise((res) => setTimeout(res, Math.round(2 * gapMs * Math.random())));
   }
   const sorted = [...times].sort((a, b) => a - b);
   const q = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0);
