@@ -1,7 +1,7 @@
 import { updateNode } from "../plan/patch";
 import { intParam } from "./params";
 import { hostFigures, nodeCpu, NodeCpu, sampleLatency } from "./nodeUsage";
-import { missingArtifacts } from "./story";
+import { scriptedStory } from "./story";
 import { CheckContext, Fault, ProbeResult } from "./types";
 
 export interface CpuHogParams {
@@ -384,19 +384,14 @@ export function cpuHog(params: CpuHogParams = {}): Fault {
         ].join("\n"),
       },
     ],
-    story: {
-      artifacts: Object.values(artifacts),
-      verify: async (ctx) => {
-        return missingArtifacts(ctx, "backend", [
-          "set -uo pipefail",
-          ...TIMES,
-          `[ "$(stat -c %Y ${BACKUP.script} 2>/dev/null)" = "$changed" ] && grep -qF 'sha256sum "$dump"' ${BACKUP.script} || echo MISSING script`,
-          `grep -qxF '${CRON_LINE}' ${BACKUP.schedule} 2>/dev/null && pgrep -x cron >/dev/null || echo MISSING schedule`,
-          `[ "$(grep -c ': done$' ${BACKUP.log})" -ge 5 ] && grep -q 'compressing again (attempt' ${BACKUP.log} || echo MISSING log`,
-          `[ "$(find ${BACKUP.archive} -name '*.sql.gz' ! -newermt "@$night" | wc -l)" -ge 15 ] || echo MISSING archive`,
-          `pgrep -f '^/bin/bash ${BACKUP.script}' >/dev/null && ! flock -n ${BACKUP.lock} true || echo MISSING running`,
-        ].join("\n"), artifacts);
-      },
-    },
+    story: scriptedStory("backend", artifacts, [
+      "set -uo pipefail",
+      ...TIMES,
+      `[ "$(stat -c %Y ${BACKUP.script} 2>/dev/null)" = "$changed" ] && grep -qF 'sha256sum "$dump"' ${BACKUP.script} || echo MISSING script`,
+      `grep -qxF '${CRON_LINE}' ${BACKUP.schedule} 2>/dev/null && pgrep -x cron >/dev/null || echo MISSING schedule`,
+      `[ "$(grep -c ': done$' ${BACKUP.log})" -ge 5 ] && grep -q 'compressing again (attempt' ${BACKUP.log} || echo MISSING log`,
+      `[ "$(find ${BACKUP.archive} -name '*.sql.gz' ! -newermt "@$night" | wc -l)" -ge 15 ] || echo MISSING archive`,
+      `pgrep -f '^/bin/bash ${BACKUP.script}' >/dev/null && ! flock -n ${BACKUP.lock} true || echo MISSING running`,
+    ].join("\n")),
   };
 }

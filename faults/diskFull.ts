@@ -2,7 +2,7 @@ import * as crypto from "crypto";
 import { updateNode } from "../plan/patch";
 import { LevelPlan } from "../plan/types";
 import { intParam } from "./params";
-import { missingArtifacts } from "./story";
+import { scriptedStory } from "./story";
 import { CheckContext, Fault, ProbeResult } from "./types";
 
 export interface DiskFullParams {
@@ -383,20 +383,15 @@ export function diskFull(params: DiskFullParams = {}): Fault {
         ].join("\n"),
       },
     ],
-    story: {
-      artifacts: Object.values(artifacts),
-      verify: async (ctx) => {
-        return missingArtifacts(ctx, "backend", [
-          "set -uo pipefail",
-          "# Last night, as the log tells it: its run started at 02:00, a few hours to a day and a half ago.",
-          `day=$(grep -m1 -oE '^[0-9]{4}-[0-9]{2}-[0-9]{2} 02:00:0[0-9] nightly-export\\[[0-9]+\\]: start:' ${JOB.log} 2>/dev/null | cut -c1-10)`,
-          'night=$(date -d "${day:-1970-01-01} 02:00" +%s); deployed=$(( night - 33600 )); age=$(( $(date +%s) - night ))',
-          `[ -n "$day" ] && [ "$age" -ge 3000 ] && [ "$age" -le 133200 ] && grep -q "^$day 02:0[0-9]:[0-9]* nightly-export\\[[0-9]*\\]: FAILED" ${JOB.log} || echo MISSING log`,
-          `[ -x ${JOB.script} ] && grep -q "'\\$3 = c'" ${JOB.script} && [ "$(stat -c %Y ${JOB.script})" -eq "$deployed" ] || echo MISSING script`,
-          `grep -qxF '${CRON_LINE}' ${JOB.schedule} 2>/dev/null && pgrep -x cron >/dev/null || echo MISSING schedule`,
-          `t=$(stat -c %Y ${JOB.temp} 2>/dev/null || echo 0); [ -s ${JOB.temp} ] && [ "$t" -ge "$night" ] && [ "$t" -lt $(( night + 600 )) ] || echo MISSING temp`,
-        ].join("\n"), artifacts);
-      },
-    },
+    story: scriptedStory("backend", artifacts, [
+      "set -uo pipefail",
+      "# Last night, as the log tells it: its run started at 02:00, a few hours to a day and a half ago.",
+      `day=$(grep -m1 -oE '^[0-9]{4}-[0-9]{2}-[0-9]{2} 02:00:0[0-9] nightly-export\\[[0-9]+\\]: start:' ${JOB.log} 2>/dev/null | cut -c1-10)`,
+      'night=$(date -d "${day:-1970-01-01} 02:00" +%s); deployed=$(( night - 33600 )); age=$(( $(date +%s) - night ))',
+      `[ -n "$day" ] && [ "$age" -ge 3000 ] && [ "$age" -le 133200 ] && grep -q "^$day 02:0[0-9]:[0-9]* nightly-export\\[[0-9]*\\]: FAILED" ${JOB.log} || echo MISSING log`,
+      `[ -x ${JOB.script} ] && grep -q "'\\$3 = c'" ${JOB.script} && [ "$(stat -c %Y ${JOB.script})" -eq "$deployed" ] || echo MISSING script`,
+      `grep -qxF '${CRON_LINE}' ${JOB.schedule} 2>/dev/null && pgrep -x cron >/dev/null || echo MISSING schedule`,
+      `t=$(stat -c %Y ${JOB.temp} 2>/dev/null || echo 0); [ -s ${JOB.temp} ] && [ "$t" -ge "$night" ] && [ "$t" -lt $(( night + 600 )) ] || echo MISSING temp`,
+    ].join("\n")),
   };
 }

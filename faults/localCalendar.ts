@@ -2,7 +2,7 @@ import * as crypto from "crypto";
 import { ActionSpec } from "../plan/types";
 import { stringParam } from "./params";
 import { RESTART_BACKEND } from "./scripts";
-import { missingArtifacts } from "./story";
+import { scriptedStory } from "./story";
 import { CheckContext, Fault, ProbeResult } from "./types";
 
 export interface LocalCalendarParams {
@@ -357,19 +357,14 @@ export function localCalendar(params: LocalCalendarParams = {}): Fault {
       },
     ],
     solution: restore,
-    story: {
-      artifacts: Object.values(artifacts),
-      verify: async (ctx) => {
-        return missingArtifacts(ctx, "backend", [
-          "set -uo pipefail",
-          "now=$(date +%s)",
-          "age() { echo $(( now - $(stat -c %Y \"$1\") )); }",
-          `[ "$(readlink /etc/localtime)" = /usr/share/zoneinfo/${zone} ] && grep -qx '${zone}' /etc/timezone && [ "$(age /etc/timezone)" -ge 432000 ] || echo MISSING zone`,
-          `grep -q 'FIN-3120 .*node zone set to ${zone}' ${CHANGES} || echo MISSING changes`,
-          `[ -x ${JOB} ] && grep -q '${JOB}' ${JOB_CRON} || echo MISSING job`,
-          `grep -q 'getFullYear' ${USERS_JS} && a=$(age ${USERS_JS}) && [ "$a" -ge 3600 ] && [ "$a" -le 172800 ] && grep -qE 'INFO deploy [0-9.]+: done' ${DEPLOY_LOG} && [ -s ${RELEASE_NOTES} ] || echo MISSING release`,
-        ].join("\n"), artifacts);
-      },
-    },
+    story: scriptedStory("backend", artifacts, [
+      "set -uo pipefail",
+      "now=$(date +%s)",
+      "age() { echo $(( now - $(stat -c %Y \"$1\") )); }",
+      `[ "$(readlink /etc/localtime)" = /usr/share/zoneinfo/${zone} ] && grep -qx '${zone}' /etc/timezone && [ "$(age /etc/timezone)" -ge 432000 ] || echo MISSING zone`,
+      `grep -q 'FIN-3120 .*node zone set to ${zone}' ${CHANGES} || echo MISSING changes`,
+      `[ -x ${JOB} ] && grep -q '${JOB}' ${JOB_CRON} || echo MISSING job`,
+      `grep -q 'getFullYear' ${USERS_JS} && a=$(age ${USERS_JS}) && [ "$a" -ge 3600 ] && [ "$a" -le 172800 ] && grep -qE 'INFO deploy [0-9.]+: done' ${DEPLOY_LOG} && [ -s ${RELEASE_NOTES} ] || echo MISSING release`,
+    ].join("\n")),
   };
 }

@@ -3,7 +3,7 @@ import { LevelPlan } from "../plan/types";
 import { intParam } from "./params";
 import { HostFigures, hostFigures, Latency, mergeLatency, nodeMemory, sampleLatency } from "./nodeUsage";
 import { RESTART_BACKEND } from "./scripts";
-import { missingArtifacts } from "./story";
+import { scriptedStory } from "./story";
 import { CheckContext, Fault, ProbeResult } from "./types";
 
 export interface MemoryExhaustionParams {
@@ -430,19 +430,14 @@ export function memoryExhaustion(params: MemoryExhaustionParams = {}): Fault {
         ].join("\n"),
       },
     ],
-    story: {
-      artifacts: Object.values(artifacts),
-      verify: async (ctx) => {
-        return missingArtifacts(ctx, "backend", [
-          "set -uo pipefail",
-          ...TIMES,
-          `[ "$(stat -c %Y ${RENDER.conf} 2>/dev/null)" = "$deployed" ] && grep -q '^autorestart=true' ${RENDER.conf} || echo MISSING program`,
-          `[ "$(stat -c %Y ${RENDER.script} 2>/dev/null)" = "$deployed" ] && grep -q 'key = (customer, generated)' ${RENDER.script} || echo MISSING script`,
-          `head -1 ${RENDER.log} 2>/dev/null | grep -q "^$(date -d @$deployed '+%F %T') statement-render\\[[0-9]*\\]: start:" && grep -q 'timed out' ${RENDER.log} || echo MISSING log`,
-          `n=$(grep -c "^$(date -d @$deployed +%F).*exited: backend (terminated by SIGKILL" ${RENDER.supervisorLog}); [ "$n" -gt 0 ] || echo MISSING kills`,
-          `[ "$(pgrep -u app -f '^/usr/bin/python3 ${RENDER.script}' | wc -l)" -gt ${workers} ] || echo MISSING running`,
-        ].join("\n"), artifacts);
-      },
-    },
+    story: scriptedStory("backend", artifacts, [
+      "set -uo pipefail",
+      ...TIMES,
+      `[ "$(stat -c %Y ${RENDER.conf} 2>/dev/null)" = "$deployed" ] && grep -q '^autorestart=true' ${RENDER.conf} || echo MISSING program`,
+      `[ "$(stat -c %Y ${RENDER.script} 2>/dev/null)" = "$deployed" ] && grep -q 'key = (customer, generated)' ${RENDER.script} || echo MISSING script`,
+      `head -1 ${RENDER.log} 2>/dev/null | grep -q "^$(date -d @$deployed '+%F %T') statement-render\\[[0-9]*\\]: start:" && grep -q 'timed out' ${RENDER.log} || echo MISSING log`,
+      `n=$(grep -c "^$(date -d @$deployed +%F).*exited: backend (terminated by SIGKILL" ${RENDER.supervisorLog}); [ "$n" -gt 0 ] || echo MISSING kills`,
+      `[ "$(pgrep -u app -f '^/usr/bin/python3 ${RENDER.script}' | wc -l)" -gt ${workers} ] || echo MISSING running`,
+    ].join("\n")),
   };
 }

@@ -1,7 +1,7 @@
 import * as crypto from "crypto";
 import { runScheduled, scheduledRuns } from "./cron";
 import { RESTART_BACKEND } from "./scripts";
-import { missingArtifacts } from "./story";
+import { scriptedStory } from "./story";
 import { CheckContext, Fault, ProbeResult } from "./types";
 import { randomFile, uploadFile, UploadOutcome, UPLOADS, listedUploads } from "./uploads";
 
@@ -298,19 +298,14 @@ export function missingDirectory(): Fault {
         ].join("\n"),
       },
     ],
-    story: {
-      artifacts: Object.values(artifacts),
-      verify: async (ctx) => {
-        return missingArtifacts(ctx, "backend", [
-          "set -uo pipefail",
-          ...LAST_NIGHT,
-          `[ -x ${PURGE.script} ] && grep -q 'find "$dir" -mmin' ${PURGE.script} && [ "$(stat -c %Y ${PURGE.script})" -eq "$installed" ] || echo MISSING script`,
-          `grep -qxF '${CRON_LINE}' ${PURGE.schedule} 2>/dev/null && pgrep -x cron >/dev/null || echo MISSING schedule`,
-          `grep -q "^$(date -d "@$night" +%F) 03:15:0[0-9] purge-partial-uploads\\[[0-9]*\\]: removed ${UPLOADS.tmpDir}$" ${PURGE.log} && [ "$(grep -c ': start: ' ${PURGE.log})" -ge 6 ] || echo MISSING log`,
-          `[ ! -e ${UPLOADS.tmpDir} ] && [ "$(find ${UPLOADS.dir} -maxdepth 1 -type f | wc -l)" -ge ${USER_FILES.length} ] || echo MISSING files`,
-        ].join("\n"), artifacts);
-      },
-    },
+    story: scriptedStory("backend", artifacts, [
+      "set -uo pipefail",
+      ...LAST_NIGHT,
+      `[ -x ${PURGE.script} ] && grep -q 'find "$dir" -mmin' ${PURGE.script} && [ "$(stat -c %Y ${PURGE.script})" -eq "$installed" ] || echo MISSING script`,
+      `grep -qxF '${CRON_LINE}' ${PURGE.schedule} 2>/dev/null && pgrep -x cron >/dev/null || echo MISSING schedule`,
+      `grep -q "^$(date -d "@$night" +%F) 03:15:0[0-9] purge-partial-uploads\\[[0-9]*\\]: removed ${UPLOADS.tmpDir}$" ${PURGE.log} && [ "$(grep -c ': start: ' ${PURGE.log})" -ge 6 ] || echo MISSING log`,
+      `[ ! -e ${UPLOADS.tmpDir} ] && [ "$(find ${UPLOADS.dir} -maxdepth 1 -type f | wc -l)" -ge ${USER_FILES.length} ] || echo MISSING files`,
+    ].join("\n")),
     symptomPaths: [],
   };
 }

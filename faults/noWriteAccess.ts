@@ -1,6 +1,6 @@
 import * as crypto from "crypto";
 import { RESTART_BACKEND } from "./scripts";
-import { missingArtifacts } from "./story";
+import { scriptedStory } from "./story";
 import { CheckContext, Fault, ProbeResult } from "./types";
 import { randomFile, uploadFile, UploadOutcome, UPLOADS, listedUploads } from "./uploads";
 
@@ -223,21 +223,16 @@ export function noWriteAccess(): Fault {
         script: ["set -euo pipefail", `chown -R app:app ${UPLOADS.dir}`, `chmod 0755 ${UPLOADS.dir} ${UPLOADS.tmpDir}`].join("\n"),
       },
     ],
-    story: {
-      artifacts: Object.values(artifacts),
-      verify: async (ctx) => {
-        return missingArtifacts(ctx, "backend", [
-          "set -uo pipefail",
-          ...WHEN,
-          'day=$(date -d "@$(( moved - 68400 ))" +%Y%m%d)',
-          `a=${ARCHIVE_DIR}/uploads-$day.tar.gz`,
-          `[ -f "$a" ] && tar --numeric-owner -tvzf "$a" | grep ' ${OLD_UID}/${OLD_UID} .* uploads/signed-contract-4471.pdf$' >/dev/null || echo MISSING archive`,
-          `grep -q "^$(at 46) move-uploads: tar --numeric-owner -xpzf" ${NOTE} 2>/dev/null || echo MISSING note`,
-          `[ "$(stat -c %u:%g ${UPLOADS.dir})" = ${OLD_UID}:${OLD_UID} ] && [ "$(stat -c %u ${UPLOADS.tmpDir})" = ${OLD_UID} ] && ! getent passwd ${OLD_UID} >/dev/null ` +
-            `&& [ "$(find ${UPLOADS.dir} -maxdepth 1 -type f -uid ${OLD_UID} | wc -l)" -ge ${USER_FILES.length} ] || echo MISSING files`,
-        ].join("\n"), artifacts);
-      },
-    },
+    story: scriptedStory("backend", artifacts, [
+      "set -uo pipefail",
+      ...WHEN,
+      'day=$(date -d "@$(( moved - 68400 ))" +%Y%m%d)',
+      `a=${ARCHIVE_DIR}/uploads-$day.tar.gz`,
+      `[ -f "$a" ] && tar --numeric-owner -tvzf "$a" | grep ' ${OLD_UID}/${OLD_UID} .* uploads/signed-contract-4471.pdf$' >/dev/null || echo MISSING archive`,
+      `grep -q "^$(at 46) move-uploads: tar --numeric-owner -xpzf" ${NOTE} 2>/dev/null || echo MISSING note`,
+      `[ "$(stat -c %u:%g ${UPLOADS.dir})" = ${OLD_UID}:${OLD_UID} ] && [ "$(stat -c %u ${UPLOADS.tmpDir})" = ${OLD_UID} ] && ! getent passwd ${OLD_UID} >/dev/null ` +
+        `&& [ "$(find ${UPLOADS.dir} -maxdepth 1 -type f -uid ${OLD_UID} | wc -l)" -ge ${USER_FILES.length} ] || echo MISSING files`,
+    ].join("\n")),
     symptomPaths: [],
   };
 }

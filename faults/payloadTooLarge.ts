@@ -1,7 +1,7 @@
 import { setEnv } from "../plan/patch";
 import { ActionSpec } from "../plan/types";
 import { stringParam } from "./params";
-import { missingArtifacts } from "./story";
+import { scriptedStory } from "./story";
 import { CheckContext, Fault, ProbeResult } from "./types";
 import { APP_MAX_BYTES, mib, randomFile, uploadFile, uploadInBrowser, UploadOutcome } from "./uploads";
 
@@ -231,20 +231,15 @@ export function payloadTooLarge(params: PayloadTooLargeParams = {}): Fault {
       },
     ],
     solution: () => [setLimit(HEALTHY_LIMIT, `set the proxy's cap back to ${HEALTHY_LIMIT}, above the app's ${mib(APP_MAX_BYTES)}`)],
-    story: {
-      artifacts: Object.values(artifacts),
-      verify: async (ctx) => {
-        return missingArtifacts(ctx, "proxy", [
-          "set -uo pipefail",
-          ...WHEN,
-          "day=$(date -d \"@$changed\" +%Y%m%d)",
-          `grep -qx "CLIENT_MAX_BODY_SIZE='${HEALTHY_LIMIT}'" ${ENV_FILE}.bak-$day 2>/dev/null && [ "$(stat -c %Y ${ENV_FILE}.bak-$day)" -lt "$changed" ] || echo MISSING backup`,
-          `grep -q "SEC-412.*CLIENT_MAX_BODY_SIZE ${HEALTHY_LIMIT} -> ${limit}" ${CHANGES} 2>/dev/null && grep -q "^$(at 0) " ${CHANGES} || echo MISSING note`,
-          `[ "$(grep -c '"POST /api/uploads?name=[^ ]* HTTP/1.1" 413 .* urt=- us=- ' ${ACCESS_LOG} 2>/dev/null)" -ge 6 ] && head -n 1 ${ACCESS_LOG} | grep -qF "[$(clf 4630)]" || echo MISSING access`,
-          `grep -qx "CLIENT_MAX_BODY_SIZE='${limit}'" ${ENV_FILE} || echo MISSING note`,
-        ].join("\n"), artifacts);
-      },
-    },
+    story: scriptedStory("proxy", artifacts, [
+      "set -uo pipefail",
+      ...WHEN,
+      "day=$(date -d \"@$changed\" +%Y%m%d)",
+      `grep -qx "CLIENT_MAX_BODY_SIZE='${HEALTHY_LIMIT}'" ${ENV_FILE}.bak-$day 2>/dev/null && [ "$(stat -c %Y ${ENV_FILE}.bak-$day)" -lt "$changed" ] || echo MISSING backup`,
+      `grep -q "SEC-412.*CLIENT_MAX_BODY_SIZE ${HEALTHY_LIMIT} -> ${limit}" ${CHANGES} 2>/dev/null && grep -q "^$(at 0) " ${CHANGES} || echo MISSING note`,
+      `[ "$(grep -c '"POST /api/uploads?name=[^ ]* HTTP/1.1" 413 .* urt=- us=- ' ${ACCESS_LOG} 2>/dev/null)" -ge 6 ] && head -n 1 ${ACCESS_LOG} | grep -qF "[$(clf 4630)]" || echo MISSING access`,
+      `grep -qx "CLIENT_MAX_BODY_SIZE='${limit}'" ${ENV_FILE} || echo MISSING note`,
+    ].join("\n")),
     symptomPaths: [],
   };
 }

@@ -1,5 +1,5 @@
 import { Role } from "../plan/types";
-import { CheckContext } from "./types";
+import { CheckContext, Story } from "./types";
 
 /**
  * Run a story's verify script on a node. The script prints `MISSING <key>`
@@ -12,4 +12,9 @@ export async function missingArtifacts(ctx: CheckContext, role: Role, script: st
   const missing = keys.map((k) => artifacts[k] ?? `MISSING ${k}`);
   if (r.code !== 0 && missing.length === 0) missing.push(`(could not inspect the ${role}: ${r.stderr.trim()})`);
   return missing;
+}
+
+/** A story whose artifacts one verify script on one node checks (see missingArtifacts). */
+export function scriptedStory(role: Role, artifacts: Record<string, string>, script: string): Story {
+  return { artifacts: Object.values(artifacts), verify: (ctx) => missingArtifacts(ctx, role, script, artifacts) };
 }

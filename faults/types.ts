@@ -109,6 +109,14 @@ export interface Shortcut {
   undo?: (plan: LevelPlan) => ActionSpec[];
 }
 
+/** What a real incident leaves behind (logs, notes, timestamps), and a check that it is there. */
+export interface Story {
+  /** Where each artifact is, described for instructors. */
+  artifacts: string[];
+  /** The artifacts that are missing (empty: the story holds). */
+  verify: (ctx: CheckContext) => Promise<string[]>;
+}
+
 /**
  * A fault is a small module, `(params) => Fault`, that breaks a healthy level
  * in one way: a pure patch of the plan, actions run once every node is
@@ -144,7 +152,7 @@ export interface Fault {
    * notes list `artifacts`); `verify` returns the artifacts that are missing
    * on the running level (empty when the story holds).
    */
-  story?: { artifacts: string[]; verify: (ctx: CheckContext) => Promise<string[]> };
+  story?: Story;
   /**
    * App paths (relative to the app URL) this fault makes slow or failing; every
    * other healthy path must stay fast (runtime/healthy.ts).

@@ -1,4 +1,4 @@
-import { missingArtifacts } from "../../faults/story";
+import { missingArtifacts, scriptedStory } from "../../faults/story";
 import { CheckContext, ExecResult } from "../../faults/types";
 
 /** A context whose every exec answers `r`, recording the scripts it ran and where. */
@@ -29,5 +29,15 @@ describe("a story's verify script on a node", () => {
   it("says the node could not be inspected when the script failed without naming anything", async () => {
     const { ctx } = answering({ code: 126, stdout: "", stderr: "exec failed: container not running" });
     expect(await missingArtifacts(ctx, "backend", "true", artifacts)).toEqual(["(could not inspect the backend: exec failed: container not running)"]);
+  });
+});
+
+describe("a story checked by one script", () => {
+  it("lists its artifacts and verifies them on its node", async () => {
+    const { ctx, ran } = answering({ code: 0, stdout: "MISSING script\n", stderr: "" });
+    const story = scriptedStory("datastore", artifacts, "echo MISSING script");
+    expect(story.artifacts).toEqual(Object.values(artifacts));
+    expect(await story.verify(ctx)).toEqual(["backend: the job's script"]);
+    expect(ran).toEqual([["datastore", "echo MISSING script"]]);
   });
 });
