@@ -76,6 +76,20 @@ export function datastorePort(engine: Engine): number {
   return engine === "postgres" ? INTERNAL_PORTS.postgres : INTERNAL_PORTS.mysql;
 }
 
+/** A seed this big (invoices) gets a datastore with room to cache its table. */
+export const BIG_SEED_INVOICES = 1_000_000;
+
+/**
+ * A node's limits. A big seed's datastore gets 1 GiB: its invoices table
+ * (~480 MiB at 5 M rows) then stays in the node's page cache, so a scan
+ * costs CPU, as on a production server with the RAM for its data; in 512 MiB
+ * every scan re-reads the disk, and its time follows the host's disk.
+ */
+export function limitsOf(role: Role, seed: SeedSize): (typeof LIMITS)[Role] {
+  if (role === "datastore" && seed.invoices >= BIG_SEED_INVOICES) return { ...LIMITS.datastore, memoryMiB: 1024 };
+  return LIMITS[role];
+}
+
 /** What the base plan needs from a level: its id, datastore engine and seed size. */
 export interface AppSpec {
   level: string;
@@ -98,7 +112,7 @@ export function basePlan(app: AppSpec, options: LevelOptions): LevelPlan {
     name: `${prefix}-${role}`,
     hostname: role,
     image: roleImage(role, images),
-    ...LIMITS[role],
+    ...limitsOf(role, seed),
     restart: "unless-stopped",
     healthcheck: roleHealthcheck(role),
     accessCommand: sshCommand(role, playerKeyFile(stack), { host: "127.0.0.1", port: base + SSH_PORT_OFFSET }),
