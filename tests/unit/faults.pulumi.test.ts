@@ -70,9 +70,12 @@ describe("fault patches and actions", () => {
     const res = await render(getLevel("missing-index"), "u2-missing-index");
     const ds = ofType(res, T.image).find((i) => String(i.inputs.tag).startsWith("drills/datastore"))!;
     expect((ds.inputs.staged as { buildArgs: Record<string, string> }).buildArgs.SEED_INVOICES).toBe("5000000");
-    const cmd = ofType(res, T.action)[0];
-    expect(cmd.inputs.container).toBe("drills-u2-missing-index-datastore");
-    expect(cmd.inputs.script).toContain("DROP INDEX IF EXISTS idx_invoices_customer;");
+    // First the big files get their own copy in the node's layer, then the index goes.
+    const [own, drop] = ofType(res, T.action);
+    expect(own.inputs.container).toBe("drills-u2-missing-index-datastore");
+    expect(own.inputs.script).toMatch(/^find \/var\/lib\/postgresql .* -size \+64M /);
+    expect(drop.inputs.container).toBe("drills-u2-missing-index-datastore");
+    expect(drop.inputs.script).toContain("DROP INDEX IF EXISTS idx_invoices_customer;");
   });
 
   it("bad-cors moves the API to its own origin and allows the wrong one", async () => {
