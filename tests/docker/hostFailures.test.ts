@@ -52,11 +52,11 @@ function startCli(args: string[], env: Record<string, string> = {}): { child: Ch
   return { child, done };
 }
 
-async function until(what: string, cond: () => Promise<boolean>, ms = 10 * 60_000): Promise<void> {
+async function until(what: string, cond: () => Promise<boolean>, ms = 10 * 60_000, everyMs = 100): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
@@ -197,7 +197,8 @@ describe("drills when the host misbehaves", () => {
     const stack = "test-hf-race";
     const bg = startCli(["up", "baseline", "--stack", stack]);
     // After the port check, once the network exists: someone grabs the proxy's port.
-    await until("the network", async () => (await recordedBase(stack)) !== undefined);
+    // Polled often: the proxy binds its port a few hundred ms after the network exists.
+    await until("the network", async () => (await recordedBase(stack)) !== undefined, 10 * 60_000, 5);
     const base = (await recordedBase(stack)) as number;
     const squatter = await listen(base);
     try {
@@ -247,10 +248,15 @@ describe("drills when the host misbehaves", () => {
     const before = await gameBases();
     const bg = startCli(["play", "--player", "hf-game", "--level", "baseline"], env);
     let game = "";
-    await until("the game's network", async () => {
-      game = [...(await gameBases()).keys()].find((g) => !before.has(g)) ?? "";
-      return game !== "";
-    });
+    await until(
+      "the game's network",
+      async () => {
+        game = [...(await gameBases()).keys()].find((g) => !before.has(g)) ?? "";
+        return game !== "";
+      },
+      10 * 60_000,
+      5,
+    );
     const base = (await gameBases()).get(game)!;
     const squatter = await listen(base);
     try {
