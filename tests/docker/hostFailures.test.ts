@@ -279,6 +279,8 @@ describe("drills when the host misbehaves", () => {
       expect({ code: d.code, out: d.stdout.trim() }).toEqual({ code: 0, out: `${game}: removed 0 containers, 0 networks, 0 volumes` });
     } finally {
       await close(squatter);
+      // Had the game won the port race it would be in play, and `down` refuses a game in play.
+      await runCli(["give-up", "--player", "hf-game", "--game", game], { env });
       await runCli(["down", game], { env });
     }
   });
