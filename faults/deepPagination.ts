@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { LevelPlan } from "../plan/types";
 import { intParam } from "./params";
-import { adminSql, OWN_BIG_DATA_FILES, RESTART_BACKEND } from "./scripts";
+import { adminSql, RESTART_BACKEND } from "./scripts";
 import { CheckContext, CheckResult, Fault } from "./types";
 
 export interface DeepPaginationParams {
@@ -184,7 +184,6 @@ export function deepPagination(params: DeepPaginationParams = {}): Fault {
       "Adds an earlier release's lines to the backend's deploy log.",
     ],
     actions: (_plan: LevelPlan) => [
-      { id: `${id}-own-files`, node: "datastore", description: "the data files copied into the node's own layer", script: OWN_BIG_DATA_FILES },
       { id: `${id}-history`, node: "backend", description: "the deploy log's earlier release", script: EARLIER_RELEASE },
       {
         id: `${id}-release`,

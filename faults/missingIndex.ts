@@ -1,6 +1,6 @@
 import { Engine, LevelPlan } from "../plan/types";
 import { intParam, stringParam } from "./params";
-import { adminSql, OWN_BIG_DATA_FILES } from "./scripts";
+import { adminSql } from "./scripts";
 import { CheckContext, CheckResult, Fault } from "./types";
 
 export interface MissingIndexParams {
@@ -240,7 +240,6 @@ export function missingIndex(params: MissingIndexParams = {}): Fault {
     spoilers: ["index", "explain", "seq scan", "full scan"],
     bounds: [`Drops one index (${index}) in the level's own datastore; no data is changed. Adds the job's script and log on the datastore.`],
     actions: (plan) => [
-      { id: `${id}-own-files`, node: "datastore", description: "the data files copied into the node's own layer", script: OWN_BIG_DATA_FILES },
       { id: `${id}-drop`, node: "datastore", description: `drop ${index}`, script: adminSql(plan.engine, dropSql(plan)) },
       {
         id: `${id}-job`,

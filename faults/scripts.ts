@@ -34,15 +34,3 @@ export function waitFor(condition: string, failure: string, seconds = 10): strin
     `echo "${failure}" >&2; exit 1`,
   ].join("\n");
 }
-
-/**
- * Bash for the datastore: give PostgreSQL's big data files (over 64 MiB: a
- * big seed's table and indexes) their own copy in the node's layer before
- * any query opens them. They come from the image, and the first open for
- * writing copies a file up (overlayfs); PostgreSQL opens every relation
- * read-write, and in CI such an open of the 480 MiB invoices table failed
- * with EINTR ("could not open file ...: Interrupted system call") until the
- * copy was done. A shell's open is not interrupted; the files are unchanged.
- */
-export const OWN_BIG_DATA_FILES =
-  "find /var/lib/postgresql -xdev -type f -size +64M -exec sh -c 'for f; do : >>\"$f\"; done' _ {} + 2>/dev/null || true";

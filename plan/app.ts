@@ -90,6 +90,19 @@ export function limitsOf(role: Role, seed: SeedSize): (typeof LIMITS)[Role] {
   return LIMITS[role];
 }
 
+/**
+ * Bash for a big seed's PostgreSQL datastore, run once it is healthy: give
+ * its big data files (over 64 MiB: the invoices table and its indexes) their
+ * own copy in the node's layer before any query opens them. They come from
+ * the image, and the first open for writing copies a file up (overlayfs);
+ * PostgreSQL opens every relation read-write, and in CI such an open of the
+ * 480 MiB table failed with EINTR ("could not open file ...: Interrupted
+ * system call") until the copy was done. A shell's open is not interrupted;
+ * the files are unchanged (on a VM there is nothing to copy).
+ */
+export const OWN_BIG_DATA_FILES =
+  "find /var/lib/postgresql -xdev -type f -size +64M -exec sh -c 'for f; do : >>\"$f\"; done' _ {} + 2>/dev/null || true";
+
 /** What the base plan needs from a level: its id, datastore engine and seed size. */
 export interface AppSpec {
   level: string;
@@ -161,7 +174,10 @@ export function basePlan(app: AppSpec, options: LevelOptions): LevelPlan {
     labels,
     networkName: `${prefix}-net`,
     nodes,
-    actions: [],
+    actions:
+      engine === "postgres" && seed.invoices >= BIG_SEED_INVOICES
+        ? [{ id: "datastore-own-files", node: "datastore", description: "the data files copied into the node's own layer", script: OWN_BIG_DATA_FILES }]
+        : [],
     appUrl: `${originToken("proxy")}/`,
   };
 }

@@ -7,7 +7,7 @@ import { LevelPlan } from "../../plan/types";
 const ROOT = path.join(__dirname, "..", "..");
 import { renderBrief } from "../../compose/brief";
 import { levelPlan } from "../../compose/plan";
-import { derivePort } from "../../plan/app";
+import { derivePort, OWN_BIG_DATA_FILES } from "../../plan/app";
 import { LABEL_STACK } from "../../plan/names";
 import { DrillsError } from "../../plan/errors";
 import { dockerPlan } from "../../plan/endpoints";
@@ -111,5 +111,25 @@ describe("brief", () => {
     for (const n of plan.nodes) expect(md).toContain(n.accessCommand);
     const dir = `.drills/keys/${plan.stack}`;
     expect(md).toContain(`ssh -i ${dir}/id_ed25519 -o UserKnownHostsFile=${dir}/known_hosts -o StrictHostKeyChecking=accept-new -p ${derivePort(plan.stack) + 3} oncall@127.0.0.1`);
+  });
+});
+
+describe("a big seed's datastore", () => {
+  const planFor = (level: string) => dockerPlan(levelPlan(getLevel(level), parseOptions({ level }, [level])));
+
+  it("gets 1 GiB and, on PostgreSQL, its big files copied into its own layer before the fault's actions", () => {
+    const plan = planFor("missing-index");
+    expect(plan.nodes.find((n) => n.role === "datastore")!.memoryMiB).toBe(1024);
+    expect(plan.actions[0]).toMatchObject({ id: "datastore-own-files", node: "datastore", script: OWN_BIG_DATA_FILES });
+    expect(plan.actions.slice(1).every((a) => a.id.startsWith("missing-index-"))).toBe(true);
+  });
+
+  it("on MariaDB gets the memory only (it opens its files at start), and a small seed neither", () => {
+    const mariadb = planFor("number-as-string");
+    expect(mariadb.nodes.find((n) => n.role === "datastore")!.memoryMiB).toBe(1024);
+    expect(mariadb.actions.map((a) => a.id)).not.toContain("datastore-own-files");
+    const small = planFor("disk-full");
+    expect(small.nodes.find((n) => n.role === "datastore")!.memoryMiB).toBe(512);
+    expect(small.actions.map((a) => a.id)).not.toContain("datastore-own-files");
   });
 });
