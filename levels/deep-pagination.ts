@@ -4,19 +4,19 @@ import { LevelDefinition } from "./types";
 const level: LevelDefinition = {
   id: "deep-pagination",
   title: "Month-end in the back pages",
-  summary: "The invoice list sorted by amount takes seconds a page, worst far into the list.",
+  summary: "The invoice list sorted by amount turned slow: a second or more a page far into the list.",
   engine: "postgres",
   category: "datastore",
-  seed: { users: 50, invoices: 5_000_000 },
+  seed: { users: 50, invoices: 3_000_000 },
   faults: [deepPagination()],
   brief: {
     situation:
       "It is month-end: finance reviews every invoice sorted by amount, jumping to where they stopped yesterday " +
-      "(around page 20 000) and clicking Next from there. Since yesterday's release each of those pages takes seconds. " +
+      "(around page 20 000) and clicking Next from there. Since yesterday's release each of those pages takes a second or more. " +
       "The release notes mention only database housekeeping.",
     alert: "Finance opened a ticket at 08:55: \"The invoice list sorted by amount is unusable; every Next click takes forever.\"",
     symptoms: [
-      "Sorted by amount, page 1 of the invoice list is slow, and pages around 20 000 take seconds each.",
+      "Sorted by amount, page 1 of the invoice list is slow, and pages around 20 000 take a second or more each.",
       "Sorted by date or number the list is as fast as ever; so are users and uploads.",
       "No errors are shown; the pages are just slow.",
     ],
@@ -26,7 +26,7 @@ const level: LevelDefinition = {
       const out: string[] = [];
       if (p.figures.status !== 200) out.push(`"No errors are shown": the list answered ${p.figures.status}`);
       else {
-        if (!(Number(p.figures.deepMs) >= 2000)) out.push(`"pages around 20 000 take seconds": the median is ${p.figures.deepMs} ms`);
+        if (!(Number(p.figures.deepMs) >= 1000)) out.push(`"pages around 20 000 take a second or more": the median is ${p.figures.deepMs} ms`);
         if (!(Number(p.figures.page1Ms) >= 300)) out.push(`"page 1 ... is slow": its median is ${p.figures.page1Ms} ms`);
       }
       return out;

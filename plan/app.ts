@@ -81,7 +81,7 @@ export const BIG_SEED_INVOICES = 1_000_000;
 
 /**
  * A node's limits. A big seed's datastore gets 1 GiB: its invoices table
- * (~480 MiB at 5 M rows) then stays in the node's page cache, so a scan
+ * (~290 MiB at 3 M rows) then stays in the node's page cache, so a scan
  * costs CPU, as on a production server with the RAM for its data; in 512 MiB
  * every scan re-reads the disk, and its time follows the host's disk.
  */
@@ -96,7 +96,7 @@ export function limitsOf(role: Role, seed: SeedSize): (typeof LIMITS)[Role] {
  * own copy in the node's layer before any query opens them. They come from
  * the image, and the first open for writing copies a file up (overlayfs);
  * PostgreSQL opens every relation read-write, and in CI such an open of the
- * 480 MiB table failed with EINTR ("could not open file ...: Interrupted
+ * 480 MiB table (then 5 M rows) failed with EINTR ("could not open file ...: Interrupted
  * system call") until the copy was done. A shell's open is not interrupted;
  * the files are unchanged (on a VM there is nothing to copy).
  */

@@ -115,8 +115,8 @@ describe.each(levels().filter((l) => l.faults.length > 0 && !l.id.startsWith("zz
       const fixed = Math.max(1, verdict.figures.searchMs as number);
       figures.speedup = Number((broken / fixed).toFixed(1));
       report(`[missing-index] search through the proxy: broken ${broken} ms, fixed ${fixed} ms, ${figures.speedup}x`);
-      // Broken: seconds (users call it broken, not sluggish); at least 100x the fixed search.
-      expect(broken).toBeGreaterThanOrEqual(2000);
+      // Broken: over a second, as the brief says (users call it broken, not sluggish); at least 100x the fixed search.
+      expect(broken).toBeGreaterThanOrEqual(1000);
       expect(broken / fixed).toBeGreaterThanOrEqual(100);
     }
   });

@@ -66,10 +66,10 @@ describe("every level renders on the docker target", () => {
 });
 
 describe("fault patches and actions", () => {
-  it("missing-index drops the index on the datastore and bakes 5 M invoices", async () => {
+  it("missing-index drops the index on the datastore and bakes 3 M invoices", async () => {
     const res = await render(getLevel("missing-index"), "u2-missing-index");
     const ds = ofType(res, T.image).find((i) => String(i.inputs.tag).startsWith("drills/datastore"))!;
-    expect((ds.inputs.staged as { buildArgs: Record<string, string> }).buildArgs.SEED_INVOICES).toBe("5000000");
+    expect((ds.inputs.staged as { buildArgs: Record<string, string> }).buildArgs.SEED_INVOICES).toBe("3000000");
     // First the big files get their own copy in the node's layer, then the index goes.
     const [own, drop] = ofType(res, T.action);
     expect(own.inputs.container).toBe("drills-u2-missing-index-datastore");
