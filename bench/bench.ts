@@ -47,13 +47,24 @@ interface MemStats {
   usage: number;
   /** Kernel's high-water mark (cgroup v1 memory.max_usage_in_bytes: includes page cache); absent on cgroup v2. */
   max_usage?: number;
-  stats?: { inactive_file?: number; total_inactive_file?: number };
+  stats?: { inactive_file?: number; total_inactive_file?: number; active_file?: number; total_active_file?: number };
 }
 
 /** Working set: usage minus inactive page cache, as `docker stats` counts it (v1: total_inactive_file, v2: inactive_file). */
 function workingSet(m: MemStats): number {
   const inactive = m.stats?.total_inactive_file ?? m.stats?.inactive_file ?? 0;
   return Math.max(0, m.usage - inactive);
+}
+
+/**
+ * Usage without any page cache (active or inactive file pages): what the
+ * memory target counts. The kernel gives file pages back under pressure, so a
+ * datastore that has read its seed holds them only while memory is free;
+ * shared memory (PostgreSQL's shared buffers) is not file cache and counts.
+ */
+function withoutPageCache(m: MemStats): number {
+  const file = (m.stats?.total_active_file ?? m.stats?.active_file ?? 0) + (m.stats?.total_inactive_file ?? m.stats?.inactive_file ?? 0);
+  return Math.max(0, m.usage - file);
 }
 
 async function memStats(docker: Docker, id: string): Promise<MemStats | undefined> {
@@ -110,7 +121,10 @@ class PeakSampler {
 interface NodeFigures {
   role: string;
   limitMiB: number;
+  /** At rest without page cache (the target's measure). */
   restMiB: number;
+  /** At rest as `docker stats` counts it (active page cache included). */
+  restWorkingSetMiB: number;
   peakMiB: number;
   kernelPeakMiB?: number;
   image: string;
@@ -121,6 +135,9 @@ interface LevelFigures {
   level: string;
   readySeconds: number[];
   readyMedian: number;
+  /** Warm runs: seconds from `up` until every node is healthy (the app booted, before the fault's own setup). */
+  bootSeconds: number[];
+  bootMedian: number;
   downSeconds: number[];
   downMedian: number;
   leftAfterDown: number;
@@ -161,6 +178,7 @@ async function benchLevel(id: string, runs: number, shortcuts: boolean, log: (l:
   const plan = planOf(id, stack);
   const sampler = new PeakSampler(docker, stack);
   const rest = new Map<string, number>();
+  const restWorkingSet = new Map<string, number>();
   let restWait = 0;
   const phases: Record<string, number[]> = {};
   // Run 1: the whole lifecycle (symptom, check NO, solution, check OK, down, nothing left), memory sampled throughout.
@@ -175,7 +193,10 @@ async function benchLevel(id: string, runs: number, shortcuts: boolean, log: (l:
       await new Promise((r) => setTimeout(r, 10_000));
       for (const [role, cid] of await stackContainers(docker, stack)) {
         const m = await memStats(docker, cid);
-        if (m) rest.set(role, workingSet(m));
+        if (m) {
+          rest.set(role, withoutPageCache(m));
+          restWorkingSet.set(role, workingSet(m));
+        }
       }
       await sampler.sample();
       restWait = (Date.now() - t) / 1000;
@@ -188,11 +209,13 @@ async function benchLevel(id: string, runs: number, shortcuts: boolean, log: (l:
   const downSeconds = [lc.steps.find((s) => s.step === "down")?.seconds ?? NaN];
   // Runs 2..n: up and down only (warm: images exist).
   let left = 0;
+  const bootSeconds: number[] = [];
   for (let i = 1; i < runs && lc.ok; i++) {
     await down(stack);
     // The deployer's progress lines, timed: where ready goes (network and volumes, each node's start to healthy, the fault actions).
     const begun = Date.now();
     let setup = 0;
+    let lastHealthy = 0;
     let starting = false;
     const add = (k: string, v: number) => (phases[k] ??= []).push(v);
     const r = await up(plan, {
@@ -201,11 +224,15 @@ async function benchLevel(id: string, runs: number, shortcuts: boolean, log: (l:
         if (line.startsWith("starting ") && !starting) {
           starting = true;
           add("network and volumes", (Date.now() - begun) / 1000);
-        } else if (healthy) add(`${healthy[1]} start to healthy`, Number(healthy[2]));
+        } else if (healthy) {
+          add(`${healthy[1]} start to healthy`, Number(healthy[2]));
+          lastHealthy = Date.now();
+        }
         else if (line.startsWith("finishing the level's setup")) setup = Date.now();
       },
     });
     if (setup) add("fault actions", (Date.now() - setup) / 1000);
+    if (lastHealthy) bootSeconds.push((lastHealthy - begun) / 1000);
     readySeconds.push(r.readySeconds);
     const t = Date.now();
     await down(stack);
@@ -221,6 +248,7 @@ async function benchLevel(id: string, runs: number, shortcuts: boolean, log: (l:
       role: n.role,
       limitMiB: n.memoryMiB,
       restMiB: round((rest.get(n.role) ?? NaN) / MiB),
+      restWorkingSetMiB: round((restWorkingSet.get(n.role) ?? NaN) / MiB),
       peakMiB: round((sampler.peakWorkingSet.get(n.role) ?? NaN) / MiB),
       kernelPeakMiB: sampler.kernelPeak.has(n.role) ? round((sampler.kernelPeak.get(n.role) as number) / MiB) : undefined,
       image: tag,
@@ -232,6 +260,8 @@ async function benchLevel(id: string, runs: number, shortcuts: boolean, log: (l:
     level: id,
     readySeconds: readySeconds.map((s) => round(s)),
     readyMedian: round(median(readySeconds)),
+    bootSeconds: bootSeconds.map((x) => round(x)),
+    bootMedian: bootSeconds.length ? round(median(bootSeconds)) : NaN,
     downSeconds: downSeconds.map((s) => round(s)),
     downMedian: round(median(downSeconds)),
     leftAfterDown: left,
@@ -385,8 +415,9 @@ function markdown(r: Results): string {
     "",
   );
   L.push("## Targets", "", "| target | measured | result |", "| --- | --- | --- |");
-  for (const l of r.levels) L.push(`| warm ready <= ${t.warmReadySeconds} s (median of ${l.readySeconds.length}), ${l.level} | ${l.readyMedian} s | ${verdict(l.readyMedian <= t.warmReadySeconds)} |`);
-  for (const l of r.levels) L.push(`| memory at rest <= ${t.restMiB} MiB, ${l.level} | ${l.restMiB} MiB | ${verdict(l.restMiB <= t.restMiB)} |`);
+  for (const l of r.levels) L.push(`| warm boot (every node healthy) <= ${t.warmReadySeconds} s (median of ${l.bootSeconds.length}), ${l.level} | ${l.bootMedian} s | ${verdict(l.bootMedian <= t.warmReadySeconds)} |`);
+  for (const l of r.levels) L.push(`| warm ready (booted and the fault's setup done) <= ${t.warmReadySeconds} s (median of ${l.readySeconds.length}), ${l.level} | ${l.readyMedian} s | ${verdict(l.readyMedian <= t.warmReadySeconds)} |`);
+  for (const l of r.levels) L.push(`| memory at rest (without page cache) <= ${t.restMiB} MiB, ${l.level} | ${l.restMiB} MiB | ${verdict(l.restMiB <= t.restMiB)} |`);
   L.push(`| every level's full lifecycle, both drivers, < ${t.fullLifecycleMinutes} min | ${r.fullLifecycle.minutes} min (${r.fullLifecycle.measured}) | ${verdict(r.fullLifecycle.minutes < t.fullLifecycleMinutes)} |`);
   for (const l of r.levels.filter((x) => getLevel(x.level).seed.invoices >= BIG_SEED_INVOICES)) {
     const ds = l.nodes.find((n) => n.role === "datastore");
@@ -396,25 +427,25 @@ function markdown(r: Results): string {
   L.push(`| \`drills list\` < ${t.listMiB} MiB peak RSS | ${r.list.peakMiB} MiB | ${verdict(r.list.peakMiB < t.listMiB)} |`, "");
 
   L.push("## Levels (CLI driver, warm: images built)", "");
-  L.push("| level | ready (median; runs) | down (median) | left after down | at rest | peak working set | symptom broken vs fixed |", "| --- | --- | --- | --- | --- | --- | --- |");
+  L.push("| level | boot (median) | ready (median; runs) | down (median) | left after down | at rest | peak working set | symptom broken vs fixed |", "| --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const l of r.levels) {
     if (!l.lifecycle.ok) {
-      L.push(`| ${l.level} | FAILED: ${(l.lifecycle.error ?? "").split("\n")[0]} | | | | | |`);
+      L.push(`| ${l.level} | FAILED: ${(l.lifecycle.error ?? "").split("\n")[0]} | | | | | | |`);
       continue;
     }
     const sym = l.symptom?.ratio ?? (l.lifecycle.symptom && l.lifecycle.fixed ? `${l.lifecycle.symptom} / ${l.lifecycle.fixed}` : (l.lifecycle.symptom ?? "-"));
     L.push(
-      `| ${l.level} | ${l.readyMedian} s (${l.readySeconds.join(", ")}) | ${l.downMedian} s | ${l.leftAfterDown + (l.lifecycle.ok ? 0 : 1)} | ${l.restMiB} MiB | ${l.peakMiB} MiB | ${sym} |`,
+      `| ${l.level} | ${l.bootMedian} s | ${l.readyMedian} s (${l.readySeconds.join(", ")}) | ${l.downMedian} s | ${l.leftAfterDown + (l.lifecycle.ok ? 0 : 1)} | ${l.restMiB} MiB | ${l.peakMiB} MiB | ${sym} |`,
     );
   }
   L.push("", "Where a warm up's time goes (median of the warm runs; the CLI driver starts every node at once, so ready is the slowest node plus the fault actions):", "");
   L.push("| level | phases |", "| --- | --- |");
   for (const l of r.levels) L.push(`| ${l.level} | ${Object.entries(l.phases).map(([k, v]) => `${k} ${v} s`).join("; ") || "-"} |`);
-  L.push("", "Per node (memory at rest = usage minus inactive page cache; peak working set sampled every second over the whole lifecycle; kernel peak includes page cache):", "");
-  L.push("| level | node | limit | at rest | peak working set | kernel peak | image |", "| --- | --- | --- | --- | --- | --- | --- |");
+  L.push("", "Per node (memory at rest = usage without page cache, the target's measure; working set at rest = usage minus inactive page cache, as `docker stats` counts it; peak working set sampled every second over the whole lifecycle; kernel peak includes page cache):", "");
+  L.push("| level | node | limit | at rest | working set at rest | peak working set | kernel peak | image |", "| --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const l of r.levels) {
     for (const n of l.nodes) {
-      L.push(`| ${l.level} | ${n.role} | ${n.limitMiB} MiB | ${n.restMiB} MiB | ${n.peakMiB} MiB | ${n.kernelPeakMiB === undefined ? "-" : `${n.kernelPeakMiB} MiB`} | ${n.imageMiB} MiB |`);
+      L.push(`| ${l.level} | ${n.role} | ${n.limitMiB} MiB | ${n.restMiB} MiB | ${n.restWorkingSetMiB} MiB | ${n.peakMiB} MiB | ${n.kernelPeakMiB === undefined ? "-" : `${n.kernelPeakMiB} MiB`} | ${n.imageMiB} MiB |`);
     }
   }
   if (r.cold) {
