@@ -109,17 +109,22 @@ describe("cpu-hog stays inside the backend node's CPU quota; the API is measurab
     const cpus = plan.nodes.find((n) => n.role === "backend")!.cpus;
 
     const [broken, brokenHost] = await Promise.all([nodeCpu(ctx, "backend", 10), hostFigures(ctx, 10_000)]);
-    const brokenLat = await sampleLatency(ctx, 15, 100);
+    // Requests at random points over many seconds, as the level's probe makes them: the fault counts the
+    // backend's quota per 1 s period, so a request waits only when it lands after the job spent the
+    // second's quota (about half of them): 15 requests 0-200 ms apart fell mostly early in fresh periods
+    // (cold CI: p50 16 ms), and even spread out the median swings between the two (52-196 ms).
+    const brokenLat = await sampleLatency(ctx, 20, 500);
     // Inside the node: the usual tools see one CPU (the quota, rounded up).
     const seen = (await ctx.exec("backend", "nproc; grep -c ^processor /proc/cpuinfo")).stdout.trim().split("\n").map(Number);
     await game.solve(level, plan);
     const [fixed, fixedHost] = await Promise.all([nodeCpu(ctx, "backend", 10), hostFigures(ctx, 10_000)]);
-    const fixedLat = await sampleLatency(ctx, 15, 100);
+    const fixedLat = await sampleLatency(ctx, 20, 500);
 
     figures.nodeCpus = `${broken.cpus} -> ${fixed.cpus} of ${cpus}`;
     figures.throttled = `${broken.throttled} -> ${fixed.throttled} periods in 10 s`;
     figures.hostCpuIdlePct = `${brokenHost?.hostCpuIdlePct} -> ${fixedHost?.hostCpuIdlePct} (of ${brokenHost?.hostCpus} CPUs)`;
     figures.invoiceP50Ms = `${brokenLat.p50Ms} -> ${fixedLat.p50Ms}`;
+    figures.invoiceP90Ms = `${brokenLat.p90Ms} -> ${fixedLat.p90Ms}`;
     figures.busiest = broken.top.slice(0, 4).map((p) => `${p.comm} ${p.pct}%`).join(", ");
     figures.nodeTools = seen.join(" ");
 
@@ -133,8 +138,8 @@ describe("cpu-hog stays inside the backend node's CPU quota; the API is measurab
     // The host keeps its other CPU(s): the node took at most `cpus` of them.
     expect(brokenHost!.hostCpus - broken.cpus).toBeGreaterThanOrEqual(brokenHost!.hostCpus - cpus - 0.05);
     if (lxcfsAvailable()) expect(seen[1]).toBe(Math.ceil(cpus));
-    // The API is measurably slower while the job runs.
-    expect(brokenLat.p50Ms).toBeGreaterThanOrEqual(2 * fixedLat.p50Ms);
+    // The API is measurably slower while the job runs: the slow part of requests (p90), as above.
+    expect(brokenLat.p90Ms).toBeGreaterThanOrEqual(2 * fixedLat.p90Ms);
     expect(fixed.cpus).toBeLessThan(0.2);
   });
 
