@@ -10,7 +10,7 @@ import * as path from "path";
 import { planFor } from "../cli/plan";
 import { down, stackResources, up } from "../driver/deployer";
 import { connect, follow, imageExists } from "../driver/engine";
-import { BIG_SEED_INVOICES } from "../plan/app";
+import { isBigSeed } from "../plan/app";
 import { buildImage } from "../driver/images";
 import { stageImage } from "../images/context";
 import { repoRoot } from "../images/repo";
@@ -421,7 +421,7 @@ function markdown(r: Results): string {
   for (const l of r.levels) L.push(`| warm ready (booted and the fault's setup done) <= ${t.warmReadySeconds} s (median of ${l.readySeconds.length}), ${l.level} | ${l.readyMedian} s | ${verdict(l.readyMedian <= t.warmReadySeconds)} |`);
   for (const l of r.levels) L.push(`| memory at rest (without page cache) <= ${t.restMiB} MiB, ${l.level} | ${l.restMiB} MiB | ${verdict(l.restMiB <= t.restMiB)} |`);
   L.push(`| every level's full lifecycle (${r.shortcuts ? "shortcuts tried" : "shortcuts not tried"}), both drivers, < ${t.fullLifecycleMinutes} min | ${r.fullLifecycle.minutes} min (${r.fullLifecycle.measured}) | ${verdict(r.fullLifecycle.minutes < t.fullLifecycleMinutes)} |`);
-  for (const l of r.levels.filter((x) => getLevel(x.level).seed.invoices >= BIG_SEED_INVOICES)) {
+  for (const l of r.levels.filter((x) => isBigSeed(getLevel(x.level).seed))) {
     const ds = l.nodes.find((n) => n.role === "datastore");
     if (ds) L.push(`| datastore image < 1 GiB, ${l.level} | ${ds.imageMiB} MiB | ${verdict(ds.imageMiB * MiB < t.slowDatastoreImageBytes)} |`);
   }

@@ -79,6 +79,9 @@ export function datastorePort(engine: Engine): number {
 /** A seed this big (invoices) gets a datastore with room to cache its table. */
 export const BIG_SEED_INVOICES = 1_000_000;
 
+/** Whether a seed is that big: the one rule for a datastore's 1 GiB, its own copy of the data files, and the image target. */
+export const isBigSeed = (seed: SeedSize): boolean => seed.invoices >= BIG_SEED_INVOICES;
+
 /**
  * A node's limits. A big seed's datastore gets 1 GiB: its invoices table
  * (~290 MiB at 3 M rows) then stays in the node's page cache, so a scan
@@ -86,7 +89,7 @@ export const BIG_SEED_INVOICES = 1_000_000;
  * every scan re-reads the disk, and its time follows the host's disk.
  */
 export function limitsOf(role: Role, seed: SeedSize): (typeof LIMITS)[Role] {
-  if (role === "datastore" && seed.invoices >= BIG_SEED_INVOICES) return { ...LIMITS.datastore, memoryMiB: 1024 };
+  if (role === "datastore" && isBigSeed(seed)) return { ...LIMITS.datastore, memoryMiB: 1024 };
   return LIMITS[role];
 }
 
@@ -175,7 +178,7 @@ export function basePlan(app: AppSpec, options: LevelOptions): LevelPlan {
     networkName: `${prefix}-net`,
     nodes,
     actions:
-      engine === "postgres" && seed.invoices >= BIG_SEED_INVOICES
+      engine === "postgres" && isBigSeed(seed)
         ? [{ id: "datastore-own-files", node: "datastore", description: "the data files copied into the node's own layer", script: OWN_BIG_DATA_FILES }]
         : [],
     appUrl: `${originToken("proxy")}/`,
