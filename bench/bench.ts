@@ -50,10 +50,14 @@ interface MemStats {
   stats?: { inactive_file?: number; total_inactive_file?: number; active_file?: number; total_active_file?: number };
 }
 
-/** Working set: usage minus inactive page cache, as `docker stats` counts it (v1: total_inactive_file, v2: inactive_file). */
+/** A page-cache counter of the cgroup: v1 names it total_<name> (the subtree), v2 <name>. */
+function fileStat(m: MemStats, name: "inactive_file" | "active_file"): number {
+  return m.stats?.[`total_${name}`] ?? m.stats?.[name] ?? 0;
+}
+
+/** Working set: usage minus inactive page cache, as `docker stats` counts it. */
 function workingSet(m: MemStats): number {
-  const inactive = m.stats?.total_inactive_file ?? m.stats?.inactive_file ?? 0;
-  return Math.max(0, m.usage - inactive);
+  return Math.max(0, m.usage - fileStat(m, "inactive_file"));
 }
 
 /**
@@ -63,8 +67,7 @@ function workingSet(m: MemStats): number {
  * shared memory (PostgreSQL's shared buffers) is not file cache and counts.
  */
 function withoutPageCache(m: MemStats): number {
-  const file = (m.stats?.total_active_file ?? m.stats?.active_file ?? 0) + (m.stats?.total_inactive_file ?? m.stats?.inactive_file ?? 0);
-  return Math.max(0, m.usage - file);
+  return Math.max(0, m.usage - fileStat(m, "active_file") - fileStat(m, "inactive_file"));
 }
 
 async function memStats(docker: Docker, id: string): Promise<MemStats | undefined> {
