@@ -177,7 +177,7 @@ export function deepPagination(params: DeepPaginationParams = {}): Fault {
   return {
     id,
     description:
-      `A release's migration dropped ${INDEX} as unused; the amount-sorted list sorts 3 M rows per page and pages by OFFSET (cursor paging is shipped but off), so deep pages take a second or more.`,
+      `A release's migration dropped ${INDEX} as unused; the amount-sorted list sorts the whole invoices table per page and pages by OFFSET (cursor paging is shipped but off), so deep pages take a second or more.`,
     spoilers: ["index", "offset", "keyset", "cursor", "explain", "seq scan", "sort key", "unused"],
     bounds: [
       `Drops one index (${INDEX}) in the level's own datastore through a migration file on the backend; no data is changed.`,
