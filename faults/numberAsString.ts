@@ -232,21 +232,23 @@ export function numberAsString(params: NumberAsStringParams = {}): Fault {
         ],
       },
       {
-        description: "give MariaDB a bigger buffer pool (256 MB of the node's 512 MB) so the table stays in memory",
+        description: "give MariaDB a bigger buffer pool (256 MB) so the table stays in memory",
         actions: (plan) => [
           {
             id: `${id}-sc-pool`,
             node: "datastore",
             description: "bigger buffer pool",
-            script: adminSql(plan.engine, "SET GLOBAL innodb_buffer_pool_size = 268435456;") + "sleep 3\n",
+            // Keep the configured size for the undo (roles/datastore/provision.sh names it, once).
+            script: "mariadb -N -e 'SELECT @@innodb_buffer_pool_size' >/tmp/drills-pool-size\n" +
+              adminSql(plan.engine, "SET GLOBAL innodb_buffer_pool_size = 268435456;") + "sleep 3\n",
           },
         ],
-        undo: (plan) => [
+        undo: () => [
           {
             id: `${id}-sc-pool-undo`,
             node: "datastore",
-            description: "buffer pool back to 128 MB",
-            script: adminSql(plan.engine, "SET GLOBAL innodb_buffer_pool_size = 134217728;") + "sleep 3\n",
+            description: "buffer pool back to its configured size",
+            script: 'set -euo pipefail\nmariadb -e "SET GLOBAL innodb_buffer_pool_size = $(cat /tmp/drills-pool-size)"\nrm -f /tmp/drills-pool-size\nsleep 3\n',
           },
         ],
       },
