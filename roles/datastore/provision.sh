@@ -192,6 +192,11 @@ skip-name-resolve
 # seed's scans are cached by the kernel, reclaimable, not pinned per level.
 innodb_buffer_pool_size = 32M
 innodb_flush_method     = fsync
+# The app's tables are InnoDB: MyISAM's key buffer and Aria's page cache
+# (system and temp tables) need little; their 128M defaults fill up over time.
+key_buffer_size            = 8M
+aria_pagecache_buffer_size = 8M
+innodb_log_buffer_size     = 8M
 performance_schema      = OFF
 log_error               = /var/log/mysql/error.log
 slow_query_log          = ON

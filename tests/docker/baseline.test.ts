@@ -89,6 +89,12 @@ describe.each(["postgres", "mysql"] as const)("baseline level on real Docker, %s
     const datastore = plan.nodes.find((n) => n.role === "datastore")!.name;
     const sup = await exec(docker, backend, ["supervisorctl", "status"]);
     expect(sup.stdout).toMatch(/RUNNING/);
+    // supervisord loads its RPC plugin without setuptools' pkg_resources (roles/common/supervisor-importlib.py), on every node.
+    for (const n of plan.nodes) {
+      const imports = await exec(docker, n.name, ["python3", "-c", "import sys, supervisor.supervisord, supervisor.rpcinterface; print('pkg_resources' in sys.modules)"]);
+      expect(imports.stdout.trim()).toBe("False");
+      expect((await exec(docker, n.name, ["supervisorctl", "status"])).stdout).toMatch(/RUNNING/);
+    }
     const tools = await exec(docker, backend, ["bash", "-c", "ps aux >/dev/null && df -h / >/dev/null && free -m >/dev/null && curl --version >/dev/null && echo ok"]);
     expect(tools.stdout.trim()).toBe("ok");
     const log = await exec(docker, backend, ["bash", "-c", "grep -c '/api/users' /var/log/drills/backend.log"]);
