@@ -86,13 +86,15 @@ provision_postgres() {
   fi
   [ -d "$PG_DATA" ] || pg_createcluster --locale C.UTF-8 15 main
 
+  # shared_buffers 16 MB, not 128: a big seed's scans copy through the node's
+  # page cache (reclaimable) instead of pinning 128 MB of shared memory in
+  # every running level. The file's own comments are what an admin would
+  # write (players read it).
   cat >"$PG_CONF/conf.d/drills.conf" <<'CONF'
 # drills: small node, reachable from the other nodes.
 listen_addresses = '*'
 port = 5432
-# 16 MB, not 128: scans of a big seed copy through the node's page cache
-# (reclaimable) instead of pinning 128 MB of shared memory per level.
-shared_buffers = 16MB
+shared_buffers = 16MB               # small node: the OS page cache does the rest
 max_connections = 100
 log_min_duration_statement = 1000   # log queries slower than 1 s
 log_line_prefix = '%m [%p] %q%u@%d '
@@ -182,18 +184,20 @@ CONF
 provision_mysql() {
   if has_systemd; then systemctl disable --now mariadb; fi
 
+  # A 32M pool read through the page cache (fsync, not O_DIRECT) and 8M for
+  # the buffers the app does not use (their 128M defaults fill up over time):
+  # a big seed's scans are cached by the kernel, reclaimable, not pinned in
+  # every running level. The file's comments are an admin's (players read it).
   cat >/etc/mysql/mariadb.conf.d/60-drills.cnf <<'CONF'
 # drills: small node, reachable from the other nodes.
 [mysqld]
 bind-address            = 0.0.0.0
 port                    = 3306
 skip-name-resolve
-# A small pool read through the page cache (fsync, not O_DIRECT): a big
-# seed's scans are cached by the kernel, reclaimable, not pinned per level.
+# small node: a small pool, reads go through the OS page cache
 innodb_buffer_pool_size = 32M
 innodb_flush_method     = fsync
-# The app's tables are InnoDB: MyISAM's key buffer and Aria's page cache
-# (system and temp tables) need little; their 128M defaults fill up over time.
+# the app's tables are InnoDB: MyISAM and Aria (system, temp tables) need little
 key_buffer_size            = 8M
 aria_pagecache_buffer_size = 8M
 innodb_log_buffer_size     = 8M
