@@ -7,8 +7,9 @@ each supervisord about 16 MiB of memory, on every node. Supervisor 4.3.0
 dropped pkg_resources too (it uses importlib.metadata, itself ~5 MiB more);
 a spec is a module path and attribute names, so importlib.import_module and
 getattr resolve it. This applies that one change to the installed
-options.py. It refuses loudly if the file is not the text it expects, and
-does nothing when already applied.
+options.py. It refuses loudly if the file uses pkg_resources otherwise than
+expected, and does nothing when already applied or when pkg_resources is
+not used at all (a newer supervisor).
 """
 import py_compile
 import sys
@@ -37,6 +38,10 @@ with open(PATH, encoding="utf-8") as f:
     text = f.read()
 if NEW_IMPORT in text and NEW_BODY in text:
     print(f"supervisor-importlib: {PATH} already uses importlib")
+    sys.exit(0)
+if "pkg_resources" not in text:
+    # A newer supervisor (4.3.0 and later) no longer uses it: nothing to do.
+    print(f"supervisor-importlib: {PATH} does not use pkg_resources; left as it is")
     sys.exit(0)
 if text.count(OLD_IMPORT) != 1 or text.count(OLD_BODY) != 1:
     sys.exit(f"supervisor-importlib: {PATH} is not supervisor 4.2.x's options.py as expected; not changed")
