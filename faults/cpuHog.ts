@@ -146,6 +146,18 @@ function busyOthers(cpu: NodeCpu, minPct: number): NodeCpu["top"] {
   return cpu.top.filter((p) => p.pct >= minPct && !/\/opt\/drills\/backend\/server\.js/.test(p.args));
 }
 
+/** Below this many CPUs the node is idle: a share of almost nothing (supervisord's 1% tick) says nothing. */
+const IDLE_CPUS = 0.05;
+
+/**
+ * What the check calls still busy on the backend besides the API: on a node
+ * that works (IDLE_CPUS or more) and spends at least half of it outside the
+ * API, anything from 1%; otherwise only a process of 10% or more.
+ */
+export function stillBusy(cpu: NodeCpu): NodeCpu["top"] {
+  return cpu.cpus >= IDLE_CPUS && othersShare(cpu) >= 0.5 ? busyOthers(cpu, 1) : busyOthers(cpu, 10);
+}
+
 const describe = (ps: NodeCpu["top"]) => ps.map((p) => `${p.comm} (pid ${p.pid}, ${p.pct}%)`).join(", ");
 
 /**
@@ -262,7 +274,7 @@ export function cpuHog(params: CpuHogParams = {}): Fault {
     check: async (ctx) => {
       const reasons: string[] = [];
       const now = await nodeCpu(ctx, "backend", 3);
-      const busy = othersShare(now) >= 0.5 ? busyOthers(now, 1) : busyOthers(now, 10);
+      const busy = stillBusy(now);
       if (busy.length > 0) {
         reasons.push(`Something on the backend still uses its CPU: ${describe(busy)}; the node has ${now.cpus} of 0.5 CPU in use with the app idle.`);
       }
