@@ -191,6 +191,8 @@ export function memoryExhaustion(params: MemoryExhaustionParams = {}): Fault {
   const fastMs = intParam(id, "fastMs", params.fastMs, 500, 50, 5000);
 
   const limitOf = (plan: LevelPlan) => nodeOf(plan, "backend").memoryMiB;
+  /** Bash test: the pool runs (its parent and every worker). */
+  const poolRuns = `[ "$(pgrep -u app -f '^/usr/bin/python3 ${RENDER.script}' | wc -l)" -gt ${workers} ]`;
 
   const deployScript = (plan: LevelPlan) =>
     [
@@ -245,7 +247,7 @@ export function memoryExhaustion(params: MemoryExhaustionParams = {}): Fault {
       "# ready while the pool fills, as a node is after a boot).",
       "supervisorctl update >/dev/null",
       "for _ in $(seq 1 300); do",
-      `  [ "$(pgrep -u app -f '^/usr/bin/python3 ${RENDER.script}' | wc -l)" -gt ${workers} ] && exit 0`,
+      `  ${poolRuns} && exit 0`,
       "  sleep 0.1",
       "done",
       `echo "${RENDER.program} did not start its workers within 30 s" >&2; tail -5 ${RENDER.supervisorLog} >&2; exit 1`,
@@ -438,7 +440,7 @@ export function memoryExhaustion(params: MemoryExhaustionParams = {}): Fault {
       `[ "$(stat -c %Y ${RENDER.script} 2>/dev/null)" = "$deployed" ] && grep -q 'key = (customer, generated)' ${RENDER.script} || echo MISSING script`,
       `head -1 ${RENDER.log} 2>/dev/null | grep -q "^$(date -d @$deployed '+%F %T') statement-render\\[[0-9]*\\]: start:" && grep -q 'timed out' ${RENDER.log} || echo MISSING log`,
       `n=$(grep -c "^$(date -d @$deployed +%F).*exited: backend (terminated by SIGKILL" ${RENDER.supervisorLog}); [ "$n" -gt 0 ] || echo MISSING kills`,
-      `[ "$(pgrep -u app -f '^/usr/bin/python3 ${RENDER.script}' | wc -l)" -gt ${workers} ] || echo MISSING running`,
+      `${poolRuns} || echo MISSING running`,
     ].join("\n")),
   };
 }
